@@ -1,0 +1,80 @@
+"""The append-only activity log: who did what, to whom, from where.
+
+Rows are written once and never changed or deleted by the portal; the admin
+shows them read-only. No secret (password, code, key, token) is ever stored.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    LOGIN_SUCCEEDED = "login.succeeded", _("Login (password) succeeded")
+    LOGIN_FAILED = "login.failed", _("Login failed")
+    LOGIN_LOCKED = "login.locked", _("Login locked out")
+    LOGOUT = "logout", _("Logout")
+    SIGNUP = "signup", _("Account created")
+    EMAIL_CONFIRMED = "email.confirmed", _("E-mail address confirmed")
+    PASSWORD_RESET = "password.reset", _("Password reset")
+    FACTOR_CODE_SENT = "factor.code_sent", _("Second-factor code sent")
+    FACTOR_SUCCEEDED = "factor.succeeded", _("Second factor succeeded")
+    FACTOR_FAILED = "factor.failed", _("Second factor failed")
+    FACTOR_LOCKED = "factor.locked", _("Second factor locked out")
+    FACTOR_UNLOCKED = "factor.unlocked", _("Second factor unlocked")
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class ActivityLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The activity log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The activity log is append-only.")
+
+
+class ActivityLog(models.Model):
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("subject"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activity",
+    )
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = ActivityLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activity log entry")
+        verbose_name_plural = _("activity log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("The activity log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("The activity log is append-only.")

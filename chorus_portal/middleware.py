@@ -1,0 +1,90 @@
+"""Middleware enforcing the portal's session rules.
+
+- SessionLifetimeMiddleware: a signed-in session lives at most twelve hours,
+  however active (the idle timeout of one hour is SESSION_COOKIE_AGE).
+- SecondFactorRequiredMiddleware: after the password, nothing but the factor
+  step, logout, the language switch and static files answers until the second
+  factor is verified.
+- UserLanguageMiddleware: a signed-in user's language preference rules every page.
+- NoStoreMiddleware: no dynamic page is kept in a cache.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME, SESSION_KEY
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers
+
+SESSION_STARTED_AT = "portal_session_started_at"
+
+
+class SessionLifetimeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if session.get(SESSION_KEY) is not None:
+            started = session.get(SESSION_STARTED_AT)
+            now = int(time.time())
+            if started is None:
+                session[SESSION_STARTED_AT] = now
+            elif now - int(started) > settings.SESSION_ABSOLUTE_LIFETIME:
+                session.flush()
+        return self.get_response(request)
+
+
+def _exempt_prefixes() -> tuple[str, ...]:
+    prefixes = [
+        reverse("mfa:verify"),
+        reverse("account_logout"),
+        reverse("set_language"),
+        settings.STATIC_URL,
+    ]
+    if settings.DEV_OUTBOX:
+        prefixes.append(reverse("dev-outbox"))
+    return tuple(prefixes)
+
+
+class SecondFactorRequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not user.is_verified():
+            if not request.path.startswith(_exempt_prefixes()):
+                target = request.get_full_path()
+                query = urlencode({REDIRECT_FIELD_NAME: target})
+                return HttpResponseRedirect(f"{reverse('mfa:verify')}?{query}")
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        language = getattr(user, "language", "") if user.is_authenticated else ""
+        if language and language in dict(settings.LANGUAGES):
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(settings.STATIC_URL):
+            add_never_cache_headers(response)
+        return response

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MfaConfig(AppConfig):
+    name = "mfa"
+    verbose_name = _("Multi-factor authentication")
+
+    def ready(self):
+        from accounts import hooks
+
+        from .services import start_login_attempt
+
+        # After the password step, open a factor step and mail its first code.
+        hooks.register_after_password_login(start_login_attempt)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.urls import reverse
+
+from mfa.services import email_device_for
+
+PASSWORD = "Correct-Horse-42!battery"
+CODE_RE = re.compile(r"\b(\d{6})\b")
+
+
+def make_user(email: str, *, staff: bool = False, password: str = PASSWORD, **fields):
+    from accounts.models import User
+
+    user = User.objects.create_user(
+        email=email, password=password, is_staff=staff, is_superuser=staff, **fields
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    email_device_for(user)
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice@example.fr", first_name="Alice", last_name="Martin")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob@example.fr", first_name="Bob", last_name="Durand")
+
+
+@pytest.fixture
+def staff_user(db):
+    return make_user("staff@example.fr", staff=True, first_name="Sam", last_name="Staff")
+
+
+def password_login(client, email: str, password: str = PASSWORD):
+    response = client.post(reverse("account_login"), {"login": email, "password": password})
+    assert response.status_code == 302, response.content[:2000]
+    return response
+
+
+def last_code(mailoutbox, email: str) -> str:
+    for message in reversed(mailoutbox):
+        if email in message.to:
+            match = CODE_RE.search(message.subject)
+            if match:
+                return match.group(1)
+    raise AssertionError(f"no code mailed to {email}")
+
+
+def full_login(client, mailoutbox, email: str, password: str = PASSWORD):
+    password_login(client, email, password)
+    code = last_code(mailoutbox, email)
+    response = client.post(reverse("mfa:verify"), {"code": code, "action": "verify"})
+    assert response.status_code == 302, response.content[:2000]
+    return response
+
+
+@pytest.fixture
+def password_only_client(client, alice):
+    password_login(client, alice.email)
+    return client
+
+
+@pytest.fixture
+def verified_client(client, alice, mailoutbox):
+    full_login(client, mailoutbox, alice.email)
+    return client
+
+
+@pytest.fixture
+def client_factory():
+    from django.test import Client
+
+    return Client
+
+
+@pytest.fixture
+def code_sequence(monkeypatch):
+    """Deterministic, distinct codes: 100001, 200002, 300003, ..."""
+    from mfa import services
+
+    counter = {"n": 0}
+
+    def fake_randbelow(limit):
+        counter["n"] += 1
+        return (counter["n"] * 100001) % limit
+
+    monkeypatch.setattr(services.secrets, "randbelow", fake_randbelow)
+    return counter
