@@ -5,6 +5,7 @@
 - SecondFactorRequiredMiddleware: after the password, nothing but the factor
   step, logout, the language switch and static files answers until the second
   factor is verified.
+- PortalLocaleMiddleware: French unless English was chosen with the switch.
 - UserLanguageMiddleware: a signed-in user's language preference rules every page.
 - NoStoreMiddleware: no dynamic page is kept in a cache.
 """
@@ -17,6 +18,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME, SESSION_KEY
 from django.http import HttpResponseRedirect
+from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -64,6 +66,20 @@ class SecondFactorRequiredMiddleware:
                 query = urlencode({REDIRECT_FIELD_NAME: target})
                 return HttpResponseRedirect(f"{reverse('mfa:verify')}?{query}")
         return self.get_response(request)
+
+
+class PortalLocaleMiddleware(LocaleMiddleware):
+    """French unless the visitor chose English with the switch (cookie).
+
+    The browser's Accept-Language is not consulted: the State's portal opens in
+    French for everyone, and the choice of English is explicit and remembered.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class UserLanguageMiddleware:

@@ -84,8 +84,12 @@ def test_env_helpers(monkeypatch):
 def test_security_headers_on_pages(client):
     response = client.get(reverse("account_login"))
     csp = response.headers["Content-Security-Policy"]
-    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-                      "script-src 'self'"):
+    for directive in (
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "script-src 'self'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"

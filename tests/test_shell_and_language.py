@@ -109,5 +109,14 @@ def test_mail_subject_cannot_carry_a_header(alice, mailoutbox):
     assert mailoutbox[0].subject == "Hi Bcc: evil@example.org"
     assert mailoutbox[0].bcc == []
     with pytest.raises(ValueError):
-        queue_mail(to="a@example.fr\r\nBcc: evil@example.org", template_prefix="mfa/email/login_code",
-                   context={"code": "1", "minutes": 1, "name": "x"}, language="fr")
+        queue_mail(
+            to="a@example.fr\r\nBcc: evil@example.org",
+            template_prefix="mfa/email/login_code",
+            context={"code": "1", "minutes": 1, "name": "x"},
+            language="fr",
+        )
+
+
+def test_the_browser_language_does_not_override_french(client):
+    response = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="fr"' in response.content.decode()
