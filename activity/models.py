@@ -24,6 +24,13 @@ class Action(models.TextChoices):
     FACTOR_FAILED = "factor.failed", _("Second factor failed")
     FACTOR_LOCKED = "factor.locked", _("Second factor locked out")
     FACTOR_UNLOCKED = "factor.unlocked", _("Second factor unlocked")
+    REQUEST_SUBMITTED = "request.submitted", _("Request submitted")
+    REQUEST_APPROVED = "request.approved", _("Request approved")
+    REQUEST_REFUSED = "request.refused", _("Request refused")
+    REQUEST_CANCELLED = "request.cancelled", _("Request cancelled")
+    AFFILIATION_GRANTED = "affiliation.granted", _("Affiliation granted")
+    AFFILIATION_DETACHED = "affiliation.detached", _("Detached from a structure or services")
+    ROLE_TRANSFERRED = "affiliation.role_transferred", _("Main manager role transferred")
 
 
 class AppendOnlyError(RuntimeError):
@@ -56,6 +63,9 @@ class ActivityLog(models.Model):
         on_delete=models.SET_NULL,
         related_name="activity",
     )
+    # A plain id, not a foreign key: the log sits below the structures in the
+    # dependency order and must outlive what it mentions.
+    structure_id = models.BigIntegerField(_("structure"), null=True, blank=True, db_index=True)
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)

@@ -37,6 +37,7 @@ def log_event(
     request=None,
     actor=None,
     subject=None,
+    structure=None,
     **detail: Any,
 ) -> ActivityLog:
     if actor is None and request is not None and request.user.is_authenticated:
@@ -47,5 +48,6 @@ def log_event(
         actor=actor,
         subject=subject if subject is not None else actor,
         ip=client_ip(request),
+        structure_id=getattr(structure, "pk", structure),
         detail=clean,
     )

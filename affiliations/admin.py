@@ -25,3 +25,57 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "structure__company_name", "structure__identifier")
     list_select_related = ("structure",)
     raw_id_fields = ("structure",)
+
+
+from .models import Affiliation, Request  # noqa: E402
+
+
+@admin.register(Affiliation)
+class AffiliationAdmin(admin.ModelAdmin):
+    list_display = ("user", "structure", "role", "status", "whole_structure", "created_at")
+    list_filter = ("role", "status", "whole_structure")
+    search_fields = (
+        "user__email",
+        "user__last_name",
+        "structure__company_name",
+        "structure__identifier",
+    )
+    list_select_related = ("user", "structure")
+    raw_id_fields = ("user", "structure")
+    filter_horizontal = ()
+    autocomplete_fields = ()
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "services":
+            from django.contrib.admin.widgets import ManyToManyRawIdWidget
+
+            kwargs["widget"] = ManyToManyRawIdWidget(db_field.remote_field, self.admin_site)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(Request)
+class RequestAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "requester", "structure", "status", "created_at", "decided_by")
+    list_filter = ("kind", "status")
+    search_fields = ("requester__email", "structure__company_name", "structure__identifier")
+    list_select_related = ("requester", "structure", "decided_by")
+    readonly_fields = (
+        "kind",
+        "requester",
+        "structure",
+        "whole_structure",
+        "services",
+        "comment",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "refusal_reason",
+    )
+    exclude = ("fingerprint",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

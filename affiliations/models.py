@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .identifiers import IdentifierType, normalise_identifier, validate_identifier
+from .search import fold
 
 
 class StructureKind(models.TextChoices):
@@ -41,6 +43,9 @@ class Structure(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     service_code_required = models.BooleanField(_("service code required"), default=False)
     engagement_number_required = models.BooleanField(_("engagement number required"), default=False)
+    # Identifier, company name and type, lower-cased without accents: what the
+    # structure search matches, the same way on SQLite and PostgreSQL.
+    search_text = models.TextField(editable=False, default="")
 
     class Meta:
         verbose_name = _("structure")
@@ -54,6 +59,15 @@ class Structure(models.Model):
 
     def __str__(self):
         return f"{self.company_name} ({self.identifier})"
+
+    def save(self, *args, **kwargs):
+        self.search_text = fold(
+            f"{self.identifier} {self.company_name} {self.identifier_type} "
+            f"{self.get_identifier_type_display()}"
+        )
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
@@ -75,6 +89,7 @@ class Service(models.Model):
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     engagement_number_required = models.BooleanField(_("engagement number required"), default=False)
+    search_text = models.TextField(editable=False, default="")
 
     class Meta:
         verbose_name = _("service")
@@ -93,9 +108,166 @@ class Service(models.Model):
     def __str__(self):
         return f"{self.code} — {self.name}"
 
+    def save(self, *args, **kwargs):
+        self.search_text = fold(f"{self.code} {self.name}")
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValidationError(
                 {"valid_until": _("The end of validity cannot precede its start.")}
             )
+
+
+class Role(models.TextChoices):
+    MAIN_MANAGER = "main_manager", _("Main manager")
+    USER = "user", _("User")
+
+
+class AffiliationStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    DEACTIVATED = "deactivated", _("Deactivated")
+    DELETED = "deleted", _("Deleted")
+
+
+class AffiliationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=AffiliationStatus.ACTIVE)
+
+
+class Affiliation(models.Model):
+    """A user attached to a structure: to all of it, or to some of its services."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="affiliations",
+    )
+    structure = models.ForeignKey(
+        Structure,
+        verbose_name=_("structure"),
+        on_delete=models.CASCADE,
+        related_name="affiliations",
+    )
+    whole_structure = models.BooleanField(_("whole structure"), default=True)
+    services = models.ManyToManyField(
+        Service, verbose_name=_("services"), blank=True, related_name="affiliations"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.USER)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=AffiliationStatus.choices,
+        default=AffiliationStatus.ACTIVE,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AffiliationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("affiliation")
+        verbose_name_plural = _("affiliations")
+        ordering = ["structure__company_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["structure"],
+                condition=models.Q(role="main_manager", status="active"),
+                name="one_active_main_manager_per_structure",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "structure"],
+                condition=models.Q(status="active"),
+                name="one_active_affiliation_per_user_and_structure",
+            ),
+        ]
+        indexes = [models.Index(fields=["structure", "status"])]
+
+    def __str__(self):
+        return f"{self.user} → {self.structure}"
+
+    @property
+    def is_main_manager(self) -> bool:
+        return self.role == Role.MAIN_MANAGER and self.status == AffiliationStatus.ACTIVE
+
+
+class RequestKind(models.TextChoices):
+    AFFILIATION = "affiliation", _("Affiliation")
+    AUTHORIZATION = "authorization", _("Authorizations")
+    DEACTIVATION = "deactivation", _("Account deactivation")
+    REACTIVATION = "reactivation", _("Account reactivation")
+    LOGIN_ADDRESS = "login_address", _("Change of login address")
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending validation")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+class Request(models.Model):
+    """One request of any kind, decided once through one state machine (see workflow.py)."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.CASCADE,
+        related_name="requests",
+    )
+    structure = models.ForeignKey(
+        Structure,
+        verbose_name=_("structure"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="requests",
+    )
+    whole_structure = models.BooleanField(_("whole structure"), default=True)
+    services = models.ManyToManyField(
+        Service, verbose_name=_("services"), blank=True, related_name="requests"
+    )
+    comment = models.TextField(_("comment"), max_length=2000)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=RequestStatus.choices,
+        default=RequestStatus.PENDING,
+    )
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    refusal_reason = models.TextField(_("refusal reason"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "fingerprint"],
+                condition=models.Q(status="pending"),
+                name="no_duplicate_pending_request",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requester", "-created_at"]),
+            models.Index(fields=["structure", "status"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

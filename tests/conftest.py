@@ -93,3 +93,25 @@ def code_sequence(monkeypatch):
 
     monkeypatch.setattr(services.secrets, "randbelow", fake_randbelow)
     return counter
+
+
+def verify_session(client, user) -> None:
+    """Sign `user` in with both factors without going through the forms."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = email_device_for(user).persistent_id
+    session.save()
+
+
+@pytest.fixture
+def signed_in(client_factory):
+    """signed_in(user) -> a Client with both factors passed for `user`."""
+
+    def make(user):
+        client = client_factory()
+        verify_session(client, user)
+        return client
+
+    return make

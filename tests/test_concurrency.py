@@ -48,3 +48,73 @@ def test_ten_concurrent_submissions_of_one_code_give_one_success(alice, mailoutb
         thread.join()
     assert sorted(statuses).count(302) == 1, statuses
     assert ActivityLog.objects.filter(action=Action.FACTOR_SUCCEEDED, subject=alice).count() == 1
+
+
+def _run_at_once(count: int, func) -> list:
+    barrier = threading.Barrier(count)
+    results: list = []
+
+    def worker(index):
+        try:
+            barrier.wait()
+            results.append(func(index))
+        except Exception as error:  # noqa: BLE001 - collected and asserted on
+            results.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_twenty_concurrent_approvals_give_one_decision_and_one_affiliation(alice, settings):
+    from affiliations.models import Affiliation, Request, RequestStatus, Role
+    from affiliations.workflow import AlreadyDecided, decide
+    from tests.conftest import make_user
+    from tests.factories import attach, make_structure, pending_request
+
+    structure = make_structure("Concurrence", services=2)
+    manager = make_user("manager-c@example.fr")
+    attach(manager, structure, role=Role.MAIN_MANAGER)
+    req = pending_request(alice, structure)
+
+    def approve(_):
+        return decide(req=Request.objects.get(pk=req.pk), by=manager, approve=True)
+
+    results = _run_at_once(20, approve)
+    wins = [r for r in results if isinstance(r, Request)]
+    losses = [r for r in results if isinstance(r, AlreadyDecided)]
+    assert len(wins) == 1 and len(losses) == 19, results
+    assert Request.objects.get(pk=req.pk).status == RequestStatus.APPROVED
+    assert Affiliation.objects.filter(user=alice, structure=structure).count() == 1
+    assert ActivityLog.objects.filter(action=Action.REQUEST_APPROVED).count() == 1
+
+
+def test_approve_and_refuse_at_once_give_one_outcome(alice, settings):
+    from affiliations.models import Affiliation, Request, RequestStatus, Role
+    from affiliations.workflow import AlreadyDecided, decide
+    from tests.conftest import make_user
+    from tests.factories import attach, make_structure, pending_request
+
+    structure = make_structure("Course", services=1)
+    manager = make_user("manager-r@example.fr")
+    attach(manager, structure, role=Role.MAIN_MANAGER)
+    req = pending_request(alice, structure)
+
+    def either(index):
+        fresh = Request.objects.get(pk=req.pk)
+        if index % 2:
+            return decide(req=fresh, by=manager, approve=True)
+        return decide(req=fresh, by=manager, approve=False, reason="Non")
+
+    results = _run_at_once(10, either)
+    assert sum(isinstance(r, Request) for r in results) == 1, results
+    assert sum(isinstance(r, AlreadyDecided) for r in results) == 9
+    final = Request.objects.get(pk=req.pk)
+    affiliated = Affiliation.objects.filter(user=alice, structure=structure).exists()
+    assert (final.status == RequestStatus.APPROVED) == affiliated
+    assert final.status in {RequestStatus.APPROVED, RequestStatus.REFUSED}

@@ -12,7 +12,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from affiliations.identifiers import IdentifierType, with_luhn_key
-from affiliations.models import Service, Structure, StructureKind
+from affiliations.models import (
+    Affiliation,
+    AffiliationStatus,
+    Role,
+    Service,
+    Structure,
+    StructureKind,
+)
 from mfa.services import email_device_for
 
 DEMO_PASSWORD = "Chorus-Demo-2026!"
@@ -100,12 +107,14 @@ class Command(BaseCommand):
                 code=f"SERV{index:03d}",
                 defaults={"name": name, "description": f"Service {name.lower()}"},
             )
+        companies = []
         for data in PRIVATE_STRUCTURES:
-            Structure.objects.update_or_create(
+            company, _ = Structure.objects.update_or_create(
                 identifier_type=IdentifierType.SIRET,
                 identifier=data["identifier"],
                 defaults=data,
             )
+            companies.append(company)
         for structure in Structure.objects.all():
             structure.full_clean()
 
@@ -123,6 +132,21 @@ class Command(BaseCommand):
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
             email_device_for(user)
+
+        # The manager is the main manager of the public structure and of the
+        # first company, unless someone else already holds that role.
+        manager = User.objects.get(email=USERS[0][0])
+        for structure in (public, companies[0]):
+            holder = Affiliation.objects.filter(
+                structure=structure, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE
+            ).first()
+            if holder is None:
+                Affiliation.objects.filter(
+                    user=manager, structure=structure, status=AffiliationStatus.ACTIVE
+                ).update(status=AffiliationStatus.DELETED)
+                Affiliation.objects.create(
+                    user=manager, structure=structure, role=Role.MAIN_MANAGER, whole_structure=True
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Structure.objects.count()} structures, "

@@ -1,0 +1,75 @@
+"""Who may manage a structure, and the one helper per object type that answers 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from django.http import Http404
+
+from .models import Affiliation, AffiliationStatus, Request, Role
+
+# Other layers (authorizations) add their own answer to "may manage this
+# structure" from their AppConfig.ready(): each source returns structure ids.
+_manager_sources: list[Callable[[object], Iterable[int]]] = []
+
+
+def register_manager_source(source: Callable[[object], Iterable[int]]) -> None:
+    if source not in _manager_sources:
+        _manager_sources.append(source)
+
+
+def _main_manager_structures(user) -> Iterable[int]:
+    return Affiliation.objects.filter(
+        user=user, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE
+    ).values_list("structure_id", flat=True)
+
+
+def managed_structure_ids(user) -> frozenset[int]:
+    """Ids of the structures `user` may manage, computed once per request."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_managed_structure_ids", None)
+    if cached is None:
+        ids: set[int] = set(_main_manager_structures(user))
+        for source in _manager_sources:
+            ids.update(source(user))
+        cached = frozenset(ids)
+        user._managed_structure_ids = cached
+    return cached
+
+
+def forget_managed_structures(user) -> None:
+    user.__dict__.pop("_managed_structure_ids", None)
+
+
+def may_manage(user, structure_id: int) -> bool:
+    """The one answer to "may this person manage this structure?"."""
+    return structure_id in managed_structure_ids(user)
+
+
+def decidable_request_or_404(user, request_id: int) -> Request:
+    """A pending request on a structure `user` manages; anything else is not theirs."""
+    try:
+        req = Request.objects.select_related("structure", "requester").get(pk=request_id)
+    except Request.DoesNotExist:
+        raise Http404 from None
+    if req.structure_id is None or not may_manage(user, req.structure_id):
+        raise Http404
+    return req
+
+
+def managed_structure_or_404(user, structure_id: int):
+    from .models import Structure
+
+    if not may_manage(user, structure_id):
+        raise Http404
+    return Structure.objects.get(pk=structure_id)
+
+
+def own_affiliation_or_404(user, affiliation_id: int) -> Affiliation:
+    try:
+        return Affiliation.objects.select_related("structure").get(
+            pk=affiliation_id, user=user, status=AffiliationStatus.ACTIVE
+        )
+    except Affiliation.DoesNotExist:
+        raise Http404 from None

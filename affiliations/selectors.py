@@ -1,0 +1,135 @@
+"""Reads for the pages: every queryset is built here, with its joins, once."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q, QuerySet
+
+from .models import (
+    Affiliation,
+    AffiliationStatus,
+    Request,
+    RequestStatus,
+    Service,
+    Structure,
+    StructureStatus,
+)
+from .permissions import managed_structure_ids
+from .search import fold
+
+STRUCTURES_PER_PAGE = 20
+SERVICES_PER_PAGE = 50
+ROWS_PER_PAGE = 50
+HISTORY_PER_PAGE = 20
+
+
+def paginate(queryset: QuerySet, page: str | int | None, per_page: int) -> Page:
+    return Paginator(queryset, per_page).get_page(page)
+
+
+def _services_prefetch() -> Prefetch:
+    return Prefetch("services", queryset=Service.objects.only("id", "code", "name", "structure_id"))
+
+
+def affiliations_of(user) -> list[Affiliation]:
+    return list(
+        Affiliation.objects.filter(user=user)
+        .exclude(status=AffiliationStatus.DELETED)
+        .select_related("structure")
+        .prefetch_related(_services_prefetch())
+        .order_by("structure__company_name", "id")
+    )
+
+
+def active_affiliations_of(user) -> QuerySet:
+    return (
+        Affiliation.objects.filter(user=user, status=AffiliationStatus.ACTIVE)
+        .select_related("structure")
+        .order_by("structure__company_name", "id")
+    )
+
+
+def pending_requests_of(user) -> list[Request]:
+    return list(
+        Request.objects.filter(requester=user, status=RequestStatus.PENDING)
+        .select_related("structure")
+        .prefetch_related(_services_prefetch())
+    )
+
+
+def history_of(user, *, status: str = "", page=None) -> Page:
+    queryset = (
+        Request.objects.filter(requester=user)
+        .select_related("structure", "decided_by")
+        .prefetch_related(_services_prefetch())
+        .order_by("-created_at", "-id")
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    return paginate(queryset, page, HISTORY_PER_PAGE)
+
+
+def search_structures(query: str, *, page=None) -> Page:
+    folded = fold(query)
+    queryset = Structure.objects.filter(status=StructureStatus.ACTIVE).order_by(
+        "company_name", "id"
+    )
+    if folded:
+        condition = Q(search_text__contains=folded)
+        compact = folded.replace(" ", "")
+        if compact != folded and compact.isdigit():
+            condition |= Q(search_text__contains=compact)
+        queryset = queryset.filter(condition)
+    return paginate(queryset, page, STRUCTURES_PER_PAGE)
+
+
+def services_of(structure: Structure, query: str = "", *, page=None, only_ids=None) -> Page:
+    queryset = Service.objects.filter(structure=structure, active=True).order_by("code", "id")
+    if only_ids is not None:
+        queryset = queryset.filter(pk__in=only_ids)
+    folded = fold(query)
+    if folded:
+        queryset = queryset.filter(search_text__contains=folded)
+    return paginate(queryset.only("id", "code", "name", "description"), page, SERVICES_PER_PAGE)
+
+
+def requests_waiting_on(user, *, page=None) -> Page | None:
+    managed = managed_structure_ids(user)
+    if not managed:
+        return None
+    queryset = (
+        Request.objects.filter(status=RequestStatus.PENDING, structure_id__in=managed)
+        .select_related("requester", "structure")
+        .prefetch_related(_services_prefetch())
+        .order_by("created_at", "id")
+    )
+    return paginate(queryset, page, ROWS_PER_PAGE)
+
+
+def pending_approvals_count(user) -> int:
+    managed = managed_structure_ids(user)
+    if not managed:
+        return 0
+    return Request.objects.filter(status=RequestStatus.PENDING, structure_id__in=managed).count()
+
+
+def users_of_managed_structures(user, *, page=None) -> Page | None:
+    managed = managed_structure_ids(user)
+    if not managed:
+        return None
+    queryset = (
+        Affiliation.objects.filter(structure_id__in=managed, status=AffiliationStatus.ACTIVE)
+        .select_related("user", "structure")
+        .prefetch_related(_services_prefetch())
+        .order_by("structure__company_name", "user__last_name", "user__first_name", "id")
+    )
+    return paginate(queryset, page, ROWS_PER_PAGE)
+
+
+def transfer_candidates(structure: Structure) -> QuerySet:
+    return (
+        Affiliation.objects.filter(structure=structure, status=AffiliationStatus.ACTIVE)
+        .exclude(role="main_manager")
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name")
+    )

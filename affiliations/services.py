@@ -1,0 +1,200 @@
+"""Affiliation flows: request, apply, detach, transfer of the main manager role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from activity.models import Action
+from activity.services import log_event
+
+from . import workflow
+from .models import (
+    Affiliation,
+    AffiliationStatus,
+    Request,
+    RequestKind,
+    Role,
+    Service,
+    Structure,
+)
+
+
+class AffiliationError(Exception):
+    pass
+
+
+class LastMainManager(AffiliationError):
+    pass
+
+
+class AlreadyAttached(AffiliationError):
+    pass
+
+
+def check_not_already_attached(
+    *, user, structure: Structure, whole_structure: bool, services: Iterable[Service]
+) -> None:
+    """Refuse a request that would change nothing."""
+    affiliation = (
+        Affiliation.objects.filter(user=user, structure=structure, status=AffiliationStatus.ACTIVE)
+        .prefetch_related("services")
+        .first()
+    )
+    if affiliation is None:
+        return
+    if affiliation.whole_structure:
+        raise AlreadyAttached
+    if not whole_structure and {s.pk for s in services} <= {
+        s.pk for s in affiliation.services.all()
+    }:
+        raise AlreadyAttached
+
+
+# Other layers react to a detach (authorizations remove the profiles of what
+# was left) inside the same transaction; they register from AppConfig.ready().
+_after_detach: list = []
+
+
+def register_after_detach(func) -> None:
+    if func not in _after_detach:
+        _after_detach.append(func)
+
+
+def request_affiliation(
+    *,
+    user,
+    structure: Structure,
+    whole_structure: bool,
+    services: Iterable[Service],
+    comment: str,
+    http_request=None,
+) -> Request:
+    return workflow.submit(
+        requester=user,
+        kind=RequestKind.AFFILIATION,
+        structure=structure,
+        whole_structure=whole_structure,
+        services=services,
+        comment=comment,
+        http_request=http_request,
+    )
+
+
+def apply_affiliation_request(req: Request, by) -> None:
+    """The affiliation kind's handler: attach the requester as asked."""
+    affiliation = (
+        Affiliation.objects.select_for_update()
+        .filter(user=req.requester, structure=req.structure, status=AffiliationStatus.ACTIVE)
+        .first()
+    )
+    services = list(req.services.all())
+    if affiliation is None:
+        affiliation = Affiliation.objects.create(
+            user=req.requester,
+            structure=req.structure,
+            whole_structure=req.whole_structure,
+            role=Role.USER,
+        )
+        if not req.whole_structure:
+            affiliation.services.set(services)
+    elif req.whole_structure:
+        if not affiliation.whole_structure:
+            affiliation.whole_structure = True
+            affiliation.save(update_fields=["whole_structure", "updated_at"])
+            affiliation.services.clear()
+    elif not affiliation.whole_structure:
+        affiliation.services.add(*services)
+    log_event(
+        Action.AFFILIATION_GRANTED,
+        actor=by,
+        subject=req.requester,
+        structure=req.structure_id,
+        affiliation_id=affiliation.pk,
+        request_id=req.pk,
+    )
+
+
+@transaction.atomic
+def detach(
+    *,
+    user,
+    affiliation: Affiliation,
+    services: Iterable[Service] | None,
+    http_request=None,
+) -> Affiliation:
+    """Detach `user` from the whole structure (services=None) or from some services."""
+    affiliation = Affiliation.objects.select_for_update().get(pk=affiliation.pk)
+    if affiliation.status != AffiliationStatus.ACTIVE:
+        raise AffiliationError("This affiliation is no longer active.")
+    if affiliation.role == Role.MAIN_MANAGER:
+        raise LastMainManager
+    removed: list[int] = []
+    if services is None:
+        affiliation.status = AffiliationStatus.DELETED
+        affiliation.save(update_fields=["status", "updated_at"])
+        level = "structure"
+    else:
+        chosen = {s.pk for s in services}
+        if affiliation.whole_structure:
+            kept = list(
+                Service.objects.filter(structure=affiliation.structure, active=True)
+                .exclude(pk__in=chosen)
+                .values_list("pk", flat=True)
+            )
+            affiliation.whole_structure = False
+            affiliation.save(update_fields=["whole_structure", "updated_at"])
+            affiliation.services.set(kept)
+        else:
+            affiliation.services.remove(*chosen)
+        removed = sorted(chosen)
+        if not affiliation.services.exists():
+            affiliation.status = AffiliationStatus.DELETED
+            affiliation.save(update_fields=["status", "updated_at"])
+        level = "services"
+    for func in _after_detach:
+        func(affiliation)
+    log_event(
+        Action.AFFILIATION_DETACHED,
+        request=http_request,
+        actor=user,
+        structure=affiliation.structure_id,
+        level=level,
+        services=removed,
+    )
+    return affiliation
+
+
+@transaction.atomic
+def transfer_main_manager(*, structure: Structure, to_user, by, http_request=None) -> None:
+    """Hand the main manager role to another active user of the structure."""
+    target = (
+        Affiliation.objects.select_for_update()
+        .filter(structure=structure, user=to_user, status=AffiliationStatus.ACTIVE)
+        .first()
+    )
+    if target is None or target.role == Role.MAIN_MANAGER:
+        raise AffiliationError("This person cannot receive the role.")
+    current = (
+        Affiliation.objects.select_for_update()
+        .filter(structure=structure, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE)
+        .first()
+    )
+    if current is not None:
+        current.role = Role.USER
+        current.save(update_fields=["role", "updated_at"])
+    target.role = Role.MAIN_MANAGER
+    if not target.whole_structure:
+        # A main manager answers for the whole structure.
+        target.whole_structure = True
+        target.services.clear()
+    target.save(update_fields=["role", "whole_structure", "updated_at"])
+    log_event(
+        Action.ROLE_TRANSFERRED,
+        request=http_request,
+        actor=by,
+        subject=to_user,
+        structure=structure,
+        previous=getattr(current, "user_id", None),
+    )

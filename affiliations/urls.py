@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "affiliations"
+
+urlpatterns = [
+    path("account/affiliations/", views.affiliation_list, name="affiliation-list"),
+    path("account/affiliations/request/", views.affiliation_request, name="affiliation-request"),
+    path("account/affiliations/detach/", views.affiliation_detach, name="affiliation-detach"),
+    path("account/requests/", views.request_list, name="request-list"),
+    path("users/", views.users_area, name="users-area"),
+    path("users/requests/decide/", views.requests_decide, name="requests-decide"),
+    path("users/requests/<int:pk>/refuse/", views.request_refuse, name="request-refuse"),
+    path("users/structures/<int:pk>/transfer/", views.role_transfer, name="role-transfer"),
+]

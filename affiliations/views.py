@@ -1,0 +1,333 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services, workflow
+from .forms import (
+    AffiliationRequestForm,
+    DetachForm,
+    HistoryFilterForm,
+    RefusalForm,
+    ServiceSearchForm,
+    StructureSearchForm,
+    TransferForm,
+)
+from .models import Service, Structure, StructureStatus
+from .permissions import (
+    decidable_request_or_404,
+    managed_structure_ids,
+    managed_structure_or_404,
+    own_affiliation_or_404,
+)
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def affiliation_list(request):
+    return render(
+        request,
+        "affiliations/affiliation_list.html",
+        {
+            "title": _("My affiliations"),
+            "affiliations": selectors.affiliations_of(request.user),
+            "pending": selectors.pending_requests_of(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def affiliation_request(request):
+    structure_id = request.POST.get("structure") or request.GET.get("structure")
+    if not structure_id:
+        search = StructureSearchForm(request.GET or None)
+        results = None
+        if search.is_valid() and "q" in request.GET:
+            results = selectors.search_structures(
+                search.cleaned_data["q"], page=request.GET.get("page")
+            )
+        return render(
+            request,
+            "affiliations/affiliation_request.html",
+            {
+                "title": _("Request to be connected to a structure"),
+                "search": search,
+                "results": results,
+            },
+        )
+
+    structure = get_object_or_404(
+        Structure, pk=_int_or_404(structure_id), status=StructureStatus.ACTIVE
+    )
+    services_qs = Service.objects.filter(structure=structure, active=True)
+    form = AffiliationRequestForm(request.POST or None, services_queryset=services_qs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.check_not_already_attached(
+                user=request.user,
+                structure=structure,
+                whole_structure=form.whole_structure,
+                services=form.cleaned_data["services"],
+            )
+            services.request_affiliation(
+                user=request.user,
+                structure=structure,
+                whole_structure=form.whole_structure,
+                services=form.cleaned_data["services"],
+                comment=form.cleaned_data["comment"],
+                http_request=request,
+            )
+        except services.AlreadyAttached:
+            form.add_error(None, _("You are already attached to this structure or these services."))
+        except workflow.DuplicateRequest:
+            form.add_error(
+                None,
+                _(
+                    "You already have a pending request for this structure and these services. "
+                    "Wait for the manager's decision."
+                ),
+            )
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your affiliation request has been sent. The structure's main manager or a "
+                    "user with this right will validate it."
+                ),
+            )
+            return redirect("affiliations:users-area")
+    service_search = ServiceSearchForm(request.GET or None)
+    service_query = service_search.cleaned_data["service_q"] if service_search.is_valid() else ""
+    return render(
+        request,
+        "affiliations/affiliation_request.html",
+        {
+            "title": _("Request to be connected to a structure"),
+            "structure": structure,
+            "form": form,
+            "service_search": service_search,
+            "services_page": selectors.services_of(
+                structure, service_query, page=request.GET.get("page")
+            ),
+            "selected_services": {str(v) for v in request.POST.getlist("services")},
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def affiliation_detach(request):
+    affiliation_id = request.POST.get("affiliation") or request.GET.get("affiliation")
+    if not affiliation_id:
+        return render(
+            request,
+            "affiliations/affiliation_detach.html",
+            {
+                "title": _("Detach myself"),
+                "affiliations": list(selectors.active_affiliations_of(request.user)),
+            },
+        )
+    affiliation = own_affiliation_or_404(request.user, _int_or_404(affiliation_id))
+    if affiliation.whole_structure:
+        services_qs = Service.objects.filter(structure=affiliation.structure, active=True)
+    else:
+        services_qs = affiliation.services.all()
+    form = DetachForm(request.POST or None, services_queryset=services_qs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.detach(
+                user=request.user,
+                affiliation=affiliation,
+                services=None if form.whole_structure else form.cleaned_data["services"],
+                http_request=request,
+            )
+        except services.LastMainManager:
+            form.add_error(
+                None,
+                _(
+                    "You are the main manager of this structure: transfer the role to another "
+                    "user before detaching yourself."
+                ),
+            )
+        except services.AffiliationError:
+            raise Http404 from None
+        else:
+            messages.success(request, _("Your detachment has been recorded."))
+            return redirect("affiliations:affiliation-list")
+    service_search = ServiceSearchForm(request.GET or None)
+    service_query = service_search.cleaned_data["service_q"] if service_search.is_valid() else ""
+    only_ids = None if affiliation.whole_structure else services_qs.values("pk")
+    return render(
+        request,
+        "affiliations/affiliation_detach.html",
+        {
+            "title": _("Detach myself"),
+            "affiliation": affiliation,
+            "form": form,
+            "service_search": service_search,
+            "services_page": selectors.services_of(
+                affiliation.structure,
+                service_query,
+                page=request.GET.get("page"),
+                only_ids=only_ids,
+            ),
+            "selected_services": {str(v) for v in request.POST.getlist("services")},
+        },
+    )
+
+
+@login_required
+@require_GET
+def request_list(request):
+    filters = HistoryFilterForm(request.GET or None)
+    status = filters.cleaned_data["status"] if filters.is_valid() else ""
+    return render(
+        request,
+        "affiliations/request_list.html",
+        {
+            "title": _("History of my requests"),
+            "filters": filters,
+            "status": status,
+            "page_obj": selectors.history_of(
+                request.user, status=status, page=request.GET.get("page")
+            ),
+        },
+    )
+
+
+@login_required
+@require_GET
+def users_area(request):
+    user = request.user
+    managed = managed_structure_ids(user)
+    return render(
+        request,
+        "affiliations/users_area.html",
+        {
+            "title": _("Users area"),
+            "is_manager": bool(managed),
+            "inbox": selectors.requests_waiting_on(user, page=request.GET.get("page")),
+            "members": selectors.users_of_managed_structures(
+                user, page=request.GET.get("users_page")
+            ),
+            "managed_structures": list(
+                Structure.objects.filter(pk__in=managed).order_by("company_name")
+            ),
+            "affiliations": selectors.affiliations_of(user),
+            "pending": selectors.pending_requests_of(user),
+            "refusal_form": RefusalForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def requests_decide(request):
+    """Approve one request, or approve/refuse the selected ones, from the Users area."""
+    user = request.user
+    if request.POST.get("approve"):
+        ids, approve = [request.POST["approve"]], True
+    else:
+        ids = request.POST.getlist("requests")
+        approve = request.POST.get("action") == "approve"
+        if request.POST.get("action") not in {"approve", "refuse"}:
+            raise Http404
+    reqs = [decidable_request_or_404(user, _int_or_404(i)) for i in ids]
+    if not reqs:
+        messages.warning(request, _("Select at least one request."))
+        return redirect("affiliations:users-area")
+    reason = ""
+    if not approve:
+        refusal = RefusalForm(request.POST)
+        if not refusal.is_valid():
+            messages.error(request, _("A refusal needs a reason."))
+            return redirect("affiliations:users-area")
+        reason = refusal.cleaned_data["reason"]
+    decided = 0
+    for req in reqs:
+        try:
+            workflow.decide(req=req, by=user, approve=approve, reason=reason, http_request=request)
+            decided += 1
+        except workflow.AlreadyDecided:
+            messages.warning(
+                request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
+            )
+    if decided:
+        if approve:
+            messages.success(request, _("%(count)d request(s) approved.") % {"count": decided})
+        else:
+            messages.success(request, _("%(count)d request(s) refused.") % {"count": decided})
+    return redirect("affiliations:users-area")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_refuse(request, pk: int):
+    req = decidable_request_or_404(request.user, pk)
+    form = RefusalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workflow.decide(
+                req=req,
+                by=request.user,
+                approve=False,
+                reason=form.cleaned_data["reason"],
+                http_request=request,
+            )
+        except workflow.AlreadyDecided:
+            messages.warning(request, _("Request #%(id)s had already been decided.") % {"id": pk})
+        else:
+            messages.success(request, _("%(count)d request(s) refused.") % {"count": 1})
+        return redirect("affiliations:users-area")
+    return render(
+        request,
+        "affiliations/request_refuse.html",
+        {"title": _("Refuse a request"), "req": req, "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def role_transfer(request, pk: int):
+    structure = managed_structure_or_404(request.user, pk)
+    candidates = selectors.transfer_candidates(structure)
+    form = TransferForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.transfer_main_manager(
+                structure=structure,
+                to_user=form.cleaned_data["new_manager"],
+                by=request.user,
+                http_request=request,
+            )
+        except services.AffiliationError:
+            form.add_error("new_manager", _("Choose an active user of this structure."))
+        else:
+            messages.success(
+                request,
+                _("%(name)s is now the main manager of %(structure)s.")
+                % {"name": form.cleaned_data["new_manager"], "structure": structure.company_name},
+            )
+            return redirect("affiliations:users-area")
+    return render(
+        request,
+        "affiliations/role_transfer.html",
+        {
+            "title": _("Transfer the main manager role"),
+            "structure": structure,
+            "form": form,
+            "has_candidates": candidates.exists(),
+        },
+    )

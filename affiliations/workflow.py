@@ -1,0 +1,186 @@
+"""The one request workflow shared by every kind of request.
+
+A request is submitted pending, then leaves that state exactly once: approved
+or refused by a manager, cancelled by its requester, or expired. Each
+transition is a conditional UPDATE on `status = pending` inside a transaction,
+so of any number of concurrent decisions exactly one takes effect. Approving
+runs the kind's registered handler in the same transaction: it applies all of
+the request or, if it fails, nothing (the decision is rolled back too).
+
+Kinds register their handler from their AppConfig.ready() with `register_kind`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from activity.models import Action
+from activity.services import log_event
+from chorus_portal.mail import queue_mail
+
+from .models import Request, RequestKind, RequestStatus, Service, Structure
+
+
+class WorkflowError(Exception):
+    pass
+
+
+class DuplicateRequest(WorkflowError):
+    pass
+
+
+class AlreadyDecided(WorkflowError):
+    pass
+
+
+class NotAllowed(WorkflowError):
+    pass
+
+
+@dataclass(frozen=True)
+class KindHandler:
+    apply: Callable[[Request, object], None]
+
+
+_handlers: dict[str, KindHandler] = {}
+
+
+def register_kind(kind: str, *, apply: Callable[[Request, object], None]) -> None:
+    _handlers[kind] = KindHandler(apply=apply)
+
+
+def fingerprint(
+    kind: str,
+    structure_id: int | None,
+    whole_structure: bool,
+    service_ids: Iterable[int],
+    extra: str = "",
+) -> str:
+    """What makes two pending requests the same request."""
+    services = ",".join(str(i) for i in sorted(set(service_ids))) if not whole_structure else "*"
+    raw = f"{kind}|{structure_id}|{services}|{extra}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def submit(
+    *,
+    requester,
+    kind: str,
+    structure: Structure | None,
+    whole_structure: bool,
+    services: Iterable[Service],
+    comment: str,
+    http_request=None,
+    extra_fingerprint: str = "",
+) -> Request:
+    services = list(services)
+    print_ = fingerprint(
+        kind,
+        getattr(structure, "pk", None),
+        whole_structure,
+        [s.pk for s in services],
+        extra_fingerprint,
+    )
+    if Request.objects.filter(
+        requester=requester, fingerprint=print_, status=RequestStatus.PENDING
+    ).exists():
+        raise DuplicateRequest
+    try:
+        with transaction.atomic():
+            req = Request.objects.create(
+                kind=kind,
+                requester=requester,
+                structure=structure,
+                whole_structure=whole_structure,
+                comment=comment,
+                fingerprint=print_,
+            )
+            if services and not whole_structure:
+                req.services.set(services)
+    except IntegrityError:
+        # Submitted twice at the same moment: the database kept one.
+        raise DuplicateRequest from None
+    log_event(
+        Action.REQUEST_SUBMITTED,
+        request=http_request,
+        actor=requester,
+        structure=structure,
+        request_id=req.pk,
+        kind=kind,
+    )
+    return req
+
+
+def decide(*, req: Request, by, approve: bool, reason: str = "", http_request=None) -> Request:
+    """Approve or refuse a pending request once; the caller has checked `by` may decide."""
+    if not approve and not reason.strip():
+        raise NotAllowed("A refusal needs a reason.")
+    status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
+    now = timezone.now()
+    with transaction.atomic():
+        won = Request.objects.filter(pk=req.pk, status=RequestStatus.PENDING).update(
+            status=status,
+            decided_by=by,
+            decided_at=now,
+            refusal_reason="" if approve else reason.strip(),
+        )
+        if not won:
+            raise AlreadyDecided
+        req.refresh_from_db()
+        if approve:
+            _handlers[req.kind].apply(req, by)
+        log_event(
+            Action.REQUEST_APPROVED if approve else Action.REQUEST_REFUSED,
+            request=http_request,
+            actor=by,
+            subject=req.requester,
+            structure=req.structure_id,
+            request_id=req.pk,
+            kind=req.kind,
+        )
+        transaction.on_commit(lambda: _mail_decision(req))
+    return req
+
+
+def cancel(*, req: Request, by, http_request=None) -> bool:
+    """The requester withdraws a pending request (or the portal voids it)."""
+    cancelled = Request.objects.filter(pk=req.pk, status=RequestStatus.PENDING).update(
+        status=RequestStatus.CANCELLED, decided_at=timezone.now()
+    )
+    if cancelled:
+        log_event(
+            Action.REQUEST_CANCELLED,
+            request=http_request,
+            actor=by,
+            subject=req.requester,
+            structure=req.structure_id,
+            request_id=req.pk,
+            kind=req.kind,
+        )
+    return bool(cancelled)
+
+
+def _mail_decision(req: Request) -> None:
+    requester = req.requester
+    queue_mail(
+        to=requester.email,
+        template_prefix="affiliations/email/request_decided",
+        context={
+            "name": requester.get_full_name() or requester.email,
+            "kind": req.kind,
+            "approved": req.status == RequestStatus.APPROVED,
+            "structure": str(req.structure) if req.structure else "",
+            "reason": req.refusal_reason,
+            "request_id": req.pk,
+        },
+        language=requester.language,
+    )
+
+
+def kind_label(kind: str) -> str:
+    return str(RequestKind(kind).label)

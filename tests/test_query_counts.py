@@ -1,0 +1,135 @@
+"""Each page's query count is pinned, and stays flat when its data grows a hundredfold."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from affiliations.identifiers import with_luhn_key
+from affiliations.models import (
+    Affiliation,
+    Request,
+    RequestKind,
+    Role,
+    Service,
+    Structure,
+    StructureKind,
+)
+from tests.conftest import make_user
+from tests.factories import attach, make_structure
+
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, url, params=None) -> int:
+    client.get(url, params)  # warm the session and caches
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def many_structures(n: int, prefix: str) -> list[Structure]:
+    return Structure.objects.bulk_create(
+        Structure(
+            identifier=with_luhn_key(f"{prefix}{i:09d}"),
+            company_name=f"S {prefix} {i}",
+            kind=StructureKind.PRIVATE,
+            search_text=f"s {prefix} {i}",
+        )
+        for i in range(n)
+    )
+
+
+def requests_for(user, structures, *, services=None):
+    reqs = Request.objects.bulk_create(
+        Request(
+            kind=RequestKind.AFFILIATION,
+            requester=user,
+            structure=s,
+            comment="c",
+            fingerprint=f"{user.pk}-{s.pk}",
+            whole_structure=services is None,
+        )
+        for s in structures
+    )
+    if services:
+        through = Request.services.through
+        through.objects.bulk_create(
+            through(request_id=r.pk, service_id=svc.pk) for r in reqs for svc in services
+        )
+    return reqs
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_my_affiliations(signed_in, alice, size):
+    structures = many_structures(size, "4")
+    Affiliation.objects.bulk_create(
+        Affiliation(user=alice, structure=s, whole_structure=True) for s in structures
+    )
+    requests_for(alice, many_structures(size, "5"))
+    assert count_queries(signed_in(alice), reverse("affiliations:affiliation-list")) == 11
+
+
+@pytest.mark.parametrize("size", [500, 5000])
+def test_request_form_with_a_large_structure(signed_in, alice, size):
+    big = make_structure("Ministère", services=size)
+    url = reverse("affiliations:affiliation-request")
+    client = signed_in(alice)
+    assert count_queries(client, url, {"structure": big.pk}) == 10
+    assert count_queries(client, url, {"structure": big.pk, "service_q": "S0042"}) == 10
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_structure_search(signed_in, alice, size):
+    many_structures(size, "6")
+    url = reverse("affiliations:affiliation-request")
+    assert count_queries(signed_in(alice), url, {"q": "s 6"}) == 9
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_managers_inbox(signed_in, alice, size):
+    manager = make_user("boss@example.fr")
+    structure = make_structure("Inbox", services=3)
+    attach(manager, structure, role=Role.MAIN_MANAGER)
+    requesters = [make_user(f"r{i}@example.fr") for i in range(3)]
+    services = list(Service.objects.filter(structure=structure))
+    for index in range(size):
+        Request.objects.create(
+            kind=RequestKind.AFFILIATION,
+            requester=requesters[index % 3],
+            structure=structure,
+            comment="c",
+            fingerprint=str(index),
+            whole_structure=False,
+        ).services.set(services[: 1 + index % 3]) if index < 60 else None
+    if size > 60:
+        Request.objects.bulk_create(
+            Request(
+                kind=RequestKind.AFFILIATION,
+                requester=requesters[0],
+                structure=structure,
+                comment="c",
+                fingerprint=f"bulk{i}",
+            )
+            for i in range(size - 60)
+        )
+    members = Affiliation.objects.bulk_create(
+        Affiliation(user=u, structure=structure, whole_structure=False) for u in requesters
+    )
+    for member in members:
+        member.services.set(services)
+    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 18
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_history(signed_in, alice, size):
+    structure = make_structure("Historique", services=2)
+    services = list(structure.services.all())
+    requests_for(alice, many_structures(size, "7"), services=services)
+    client = signed_in(alice)
+    url = reverse("affiliations:request-list")
+    assert count_queries(client, url) == 10
+    assert count_queries(client, url, {"status": "pending", "page": 2}) == 10
