@@ -100,9 +100,7 @@ def test_a_second_identical_request_is_refused(signed_in, alice, structure_a):
     submit(client, structure_a, scope="services", services=services)
     response = submit(client, structure_a, scope="services", services=list(reversed(services)))
     assert response.status_code == 200
-    assert "pending request" in str(response.context["form"].non_field_errors()) or (
-        "en attente" in str(response.context["form"].non_field_errors())
-    )
+    assert "déjà une demande en cours" in str(response.context["form"].non_field_errors())
     assert Request.objects.count() == 1
     # Another set of services is another request.
     submit(client, structure_a, scope="services", services=services[:1])
