@@ -69,15 +69,24 @@ def history_of(user, *, status: str = "", page=None) -> Page:
     return paginate(queryset, page, HISTORY_PER_PAGE)
 
 
+def _matching_every_word(folded: str) -> Q:
+    condition = Q()
+    for word in folded.split():
+        condition &= Q(search_text__contains=word)
+    return condition
+
+
 def search_structures(query: str, *, page=None) -> Page:
+    """Structures whose identifier, company name or type contain every word typed."""
     folded = fold(query)
     queryset = Structure.objects.filter(status=StructureStatus.ACTIVE).order_by(
         "company_name", "id"
     )
     if folded:
-        condition = Q(search_text__contains=folded)
+        condition = _matching_every_word(folded)
         compact = folded.replace(" ", "")
         if compact != folded and compact.isdigit():
+            # An identifier typed in groups of digits: "732 829 320 00074".
             condition |= Q(search_text__contains=compact)
         queryset = queryset.filter(condition)
     return paginate(queryset, page, STRUCTURES_PER_PAGE)
@@ -89,7 +98,7 @@ def services_of(structure: Structure, query: str = "", *, page=None, only_ids=No
         queryset = queryset.filter(pk__in=only_ids)
     folded = fold(query)
     if folded:
-        queryset = queryset.filter(search_text__contains=folded)
+        queryset = queryset.filter(_matching_every_word(folded))
     return paginate(queryset.only("id", "code", "name", "description"), page, SERVICES_PER_PAGE)
 
 

@@ -227,7 +227,8 @@ def users_area(request):
             ),
             "affiliations": selectors.affiliations_of(user),
             "pending": selectors.pending_requests_of(user),
-            "refusal_form": RefusalForm(),
+            # Approving needs no reason: the browser must not demand one.
+            "refusal_form": RefusalForm(use_required_attribute=False),
         },
     )
 

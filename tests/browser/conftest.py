@@ -31,6 +31,11 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def _short_timeouts(page):
+    page.set_default_timeout(10_000)
+
+
 @pytest.fixture
 def portal(live_server, settings, tmp_path, transactional_db):
     """The live portal with its demo data and the development outbox switched on."""
@@ -63,3 +68,20 @@ def code_from_outbox(page, base_url: str, email: str) -> str:
         return match.group(1)
     finally:
         outbox.close()
+
+
+def sign_in(page, base_url: str, email: str, password: str, *, code_label="Code de sécurité"):
+    """Password, then the code read from the development outbox."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(password)
+    page.locator("#id_password").press("Enter")
+    page.wait_for_url("**/mfa/verify/**")
+    page.get_by_label(code_label).fill(code_from_outbox(page, base_url, email))
+    page.get_by_label(code_label).press("Enter")
+    page.wait_for_url(f"{base_url}/")
+
+
+def open_menu_item(page, name: str, item: str) -> None:
+    page.locator("#account-menu > summary").click()
+    page.get_by_role("link", name=item).click()
