@@ -442,16 +442,15 @@ def test_history_lists_every_request_newest_first_with_filter(
     assert list(refused.context["page_obj"]) == [first]
 
 
-def test_history_is_paginated(signed_in, alice, structure_a):
+def test_history_is_paginated(signed_in, alice):
     for index in range(25):
-        pending_request(
-            alice,
-            structure_a,
-            comment=f"r{index}",
-            services=[structure_a.services.all()[index % 5]],
-        ) if index < 5 else (pending_request(make_user(f"x{index}@example.fr"), structure_a))
-    response = signed_in(alice).get(reverse("affiliations:request-list"))
-    assert response.context["page_obj"].paginator.count == 5
+        pending_request(alice, make_structure(f"Structure paginée {index}"))
+    client = signed_in(alice)
+    first = client.get(reverse("affiliations:request-list")).context["page_obj"]
+    second = client.get(reverse("affiliations:request-list"), {"page": 2}).context["page_obj"]
+    assert first.paginator.count == 25
+    assert len(first.object_list) == 20 and len(second.object_list) == 5
+    assert not set(first.object_list) & set(second.object_list)
 
 
 def test_structure_search_ignores_accents_and_case(signed_in, alice, structure_a, structure_b):

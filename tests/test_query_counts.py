@@ -96,7 +96,8 @@ def test_managers_inbox(signed_in, alice, size):
     attach(manager, structure, role=Role.MAIN_MANAGER)
     requesters = [make_user(f"r{i}@example.fr") for i in range(3)]
     services = list(Service.objects.filter(structure=structure))
-    for index in range(size):
+    # A page of requests with services to show, then many more pending behind it.
+    for index in range(min(size, 60)):
         Request.objects.create(
             kind=RequestKind.AFFILIATION,
             requester=requesters[index % 3],
@@ -104,18 +105,17 @@ def test_managers_inbox(signed_in, alice, size):
             comment="c",
             fingerprint=str(index),
             whole_structure=False,
-        ).services.set(services[: 1 + index % 3]) if index < 60 else None
-    if size > 60:
-        Request.objects.bulk_create(
-            Request(
-                kind=RequestKind.AFFILIATION,
-                requester=requesters[0],
-                structure=structure,
-                comment="c",
-                fingerprint=f"bulk{i}",
-            )
-            for i in range(size - 60)
+        ).services.set(services[: 1 + index % 3])
+    Request.objects.bulk_create(
+        Request(
+            kind=RequestKind.AFFILIATION,
+            requester=requesters[0],
+            structure=structure,
+            comment="c",
+            fingerprint=f"bulk{i}",
         )
+        for i in range(max(size - 60, 0))
+    )
     members = Affiliation.objects.bulk_create(
         Affiliation(user=u, structure=structure, whole_structure=False) for u in requesters
     )
