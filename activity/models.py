@@ -31,6 +31,9 @@ class Action(models.TextChoices):
     AFFILIATION_GRANTED = "affiliation.granted", _("Affiliation granted")
     AFFILIATION_DETACHED = "affiliation.detached", _("Detached from a structure or services")
     ROLE_TRANSFERRED = "affiliation.role_transferred", _("Main manager role transferred")
+    PROFILE_GRANTED = "profile.granted", _("Profile granted")
+    PROFILE_CHANGED = "profile.changed", _("Profile changed")
+    PROFILE_REMOVED = "profile.removed", _("Profile removed")
 
 
 class AppendOnlyError(RuntimeError):

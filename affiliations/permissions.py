@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from .models import Affiliation, AffiliationStatus, Request, Role
 
 # Other layers (authorizations) add their own answer to "may manage this
 # structure" from their AppConfig.ready(): each source returns structure ids.
-_manager_sources: list[Callable[[object], Iterable[int]]] = []
+_manager_sources: list[Callable[[object], QuerySet]] = []
 
 
-def register_manager_source(source: Callable[[object], Iterable[int]]) -> None:
+def register_manager_source(source: Callable[[object], QuerySet]) -> None:
+    """`source(user)` returns a values_list("structure_id", flat=True) queryset."""
     if source not in _manager_sources:
         _manager_sources.append(source)
 
 
-def _main_manager_structures(user) -> Iterable[int]:
+def _main_manager_structures(user) -> QuerySet:
     return Affiliation.objects.filter(
         user=user, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE
     ).values_list("structure_id", flat=True)
@@ -30,10 +32,12 @@ def managed_structure_ids(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_managed_structure_ids", None)
     if cached is None:
-        ids: set[int] = set(_main_manager_structures(user))
-        for source in _manager_sources:
-            ids.update(source(user))
-        cached = frozenset(ids)
+        # One query: the main manager's structures united with every source's.
+        query = _main_manager_structures(user).order_by()
+        others = [source(user).order_by() for source in _manager_sources]
+        if others:
+            query = query.union(*others)
+        cached = frozenset(query)
         user._managed_structure_ids = cached
     return cached
 

@@ -31,6 +31,20 @@ def _services_prefetch() -> Prefetch:
     return Prefetch("services", queryset=Service.objects.only("id", "code", "name", "structure_id"))
 
 
+# Relations other layers hang on a request (authorization lines), prefetched
+# with the lists; registered from those layers' AppConfig.ready().
+_request_prefetches: list[str] = []
+
+
+def register_request_prefetch(lookup: str) -> None:
+    if lookup not in _request_prefetches:
+        _request_prefetches.append(lookup)
+
+
+def _request_extras() -> list[str]:
+    return list(_request_prefetches)
+
+
 def affiliations_of(user) -> list[Affiliation]:
     return list(
         Affiliation.objects.filter(user=user)
@@ -61,7 +75,7 @@ def history_of(user, *, status: str = "", page=None) -> Page:
     queryset = (
         Request.objects.filter(requester=user)
         .select_related("structure", "decided_by")
-        .prefetch_related(_services_prefetch())
+        .prefetch_related(_services_prefetch(), *_request_extras())
         .order_by("-created_at", "-id")
     )
     if status:
@@ -109,7 +123,7 @@ def requests_waiting_on(user, *, page=None) -> Page | None:
     queryset = (
         Request.objects.filter(status=RequestStatus.PENDING, structure_id__in=managed)
         .select_related("requester", "structure")
-        .prefetch_related(_services_prefetch())
+        .prefetch_related(_services_prefetch(), *_request_extras())
         .order_by("created_at", "id")
     )
     return paginate(queryset, page, ROWS_PER_PAGE)
@@ -122,6 +136,16 @@ def pending_approvals_count(user) -> int:
     return Request.objects.filter(status=RequestStatus.PENDING, structure_id__in=managed).count()
 
 
+# Higher layers decorate the members list (authorizations add each member's
+# profiles); each annotator receives the page's affiliations once.
+_member_annotators: list = []
+
+
+def register_member_annotator(func) -> None:
+    if func not in _member_annotators:
+        _member_annotators.append(func)
+
+
 def users_of_managed_structures(user, *, page=None) -> Page | None:
     managed = managed_structure_ids(user)
     if not managed:
@@ -132,7 +156,10 @@ def users_of_managed_structures(user, *, page=None) -> Page | None:
         .prefetch_related(_services_prefetch())
         .order_by("structure__company_name", "user__last_name", "user__first_name", "id")
     )
-    return paginate(queryset, page, ROWS_PER_PAGE)
+    members = paginate(queryset, page, ROWS_PER_PAGE)
+    for annotate in _member_annotators:
+        annotate(list(members.object_list))
+    return members
 
 
 def transfer_candidates(structure: Structure) -> QuerySet:

@@ -62,6 +62,15 @@ def register_after_detach(func) -> None:
         _after_detach.append(func)
 
 
+# ... and to a new or widened affiliation (authorizations open the default profiles).
+_after_attach: list = []
+
+
+def register_after_attach(func) -> None:
+    if func not in _after_attach:
+        _after_attach.append(func)
+
+
 def request_affiliation(
     *,
     user,
@@ -106,6 +115,8 @@ def apply_affiliation_request(req: Request, by) -> None:
             affiliation.services.clear()
     elif not affiliation.whole_structure:
         affiliation.services.add(*services)
+    for func in _after_attach:
+        func(affiliation, by)
     log_event(
         Action.AFFILIATION_GRANTED,
         actor=by,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("mfa/", include("mfa.urls")),
     path("", include("affiliations.urls")),
+    path("", include("authorizations.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("admin/", admin.site.urls),

@@ -121,7 +121,7 @@ def test_managers_inbox(signed_in, alice, size):
     )
     for member in members:
         member.services.set(services)
-    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 18
+    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 20
 
 
 @pytest.mark.parametrize("size", [10, 1000])
@@ -131,5 +131,5 @@ def test_history(signed_in, alice, size):
     requests_for(alice, many_structures(size, "7"), services=services)
     client = signed_in(alice)
     url = reverse("affiliations:request-list")
-    assert count_queries(client, url) == 10
-    assert count_queries(client, url, {"status": "pending", "page": 2}) == 10
+    assert count_queries(client, url) == 11
+    assert count_queries(client, url, {"status": "pending", "page": 2}) == 11

@@ -1,0 +1,214 @@
+"""Profiles: who may hold what, saving a scope's profiles, the authorization requests."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from activity.models import Action
+from activity.services import log_event
+from affiliations import workflow
+from affiliations.models import (
+    Affiliation,
+    AffiliationStatus,
+    Request,
+    RequestKind,
+    Service,
+    Structure,
+)
+from affiliations.permissions import forget_managed_structures, may_manage
+
+from .models import (
+    LEVEL_RANK,
+    Application,
+    Authorization,
+    AuthorizationRequestLine,
+    Level,
+)
+
+# Opened to every new affiliation, at its scope (see docs/decisions.md).
+DEFAULT_PROFILES = {
+    Application.ISSUED_REQUESTS: Level.MODIFICATION,
+    Application.RECEIVED_REQUESTS: Level.MODIFICATION,
+}
+
+
+class ScopeNotAllowed(workflow.WorkflowError):
+    """The user is not affiliated where the profile would apply."""
+
+
+def scope_allowed(user, structure: Structure, service: Service | None) -> bool:
+    """A profile may apply only where the user is affiliated: the structure, or that service."""
+    affiliation = (
+        Affiliation.objects.filter(user=user, structure=structure, status=AffiliationStatus.ACTIVE)
+        .only("id", "whole_structure")
+        .first()
+    )
+    if affiliation is None:
+        return False
+    if service is not None and service.structure_id != structure.pk:
+        return False
+    if affiliation.whole_structure:
+        return True
+    return service is not None and affiliation.services.filter(pk=service.pk).exists()
+
+
+def profiles_at(user, structure: Structure, service: Service | None) -> dict[str, str]:
+    return dict(
+        Authorization.objects.filter(user=user, structure=structure, service=service).values_list(
+            "application", "level"
+        )
+    )
+
+
+@dataclass
+class SaveResult:
+    applied: list[str] = field(default_factory=list)
+    request: Request | None = None
+
+
+def _log(action, *, by, user, structure, service, application, level, http_request=None):
+    log_event(
+        action, request=http_request, actor=by, subject=user, structure=structure,
+        service=getattr(service, "pk", None), application=application, level=level,
+    )
+
+
+def _grant(*, user, structure, service, application, level, by, http_request=None) -> None:
+    current = Authorization.objects.filter(
+        user=user, structure=structure, service=service, application=application
+    ).first()
+    if current is None:
+        Authorization.objects.create(
+            user=user, structure=structure, service=service, application=application,
+            level=level, granted_by=by,
+        )
+        action = Action.PROFILE_GRANTED
+    elif current.level != level:
+        current.level = level
+        current.granted_by = by
+        current.save(update_fields=["level", "granted_by", "updated_at"])
+        action = Action.PROFILE_CHANGED
+    else:
+        return
+    _log(action, by=by, user=user, structure=structure, service=service,
+         application=application, level=level, http_request=http_request)
+
+
+@transaction.atomic
+def save_profiles(
+    *, user, structure: Structure, service: Service | None, desired: dict[str, str], by,
+    http_request=None, comment: str = "",
+) -> SaveResult:
+    """Make `user`'s profiles at this scope what `desired` says, as far as `by` may.
+
+    Removing or lowering applies at once. Adding or raising applies at once when
+    `by` may manage the structure; otherwise it becomes one authorization request.
+    """
+    if not scope_allowed(user, structure, service):
+        raise ScopeNotAllowed
+    result = SaveResult()
+    current = profiles_at(user, structure, service)
+    increases: dict[str, str] = {}
+    for application, level in current.items():
+        wanted = desired.get(application)
+        if wanted is None:
+            Authorization.objects.filter(
+                user=user, structure=structure, service=service, application=application
+            ).delete()
+            _log(Action.PROFILE_REMOVED, by=by, user=user, structure=structure, service=service,
+                 application=application, level=level, http_request=http_request)
+            result.applied.append(application)
+        elif LEVEL_RANK[wanted] < LEVEL_RANK[level]:
+            _grant(user=user, structure=structure, service=service, application=application,
+                   level=wanted, by=by, http_request=http_request)
+            result.applied.append(application)
+        elif LEVEL_RANK[wanted] > LEVEL_RANK[level]:
+            increases[application] = wanted
+    for application, level in desired.items():
+        if application not in current:
+            increases[application] = level
+    if not increases:
+        forget_managed_structures(user)
+        return result
+    if may_manage(by, structure.pk):
+        for application, level in sorted(increases.items()):
+            _grant(user=user, structure=structure, service=service, application=application,
+                   level=level, by=by, http_request=http_request)
+            result.applied.append(application)
+        forget_managed_structures(user)
+        return result
+    lines = sorted(increases.items())
+    signature = hashlib.sha256(
+        f"{getattr(service, 'pk', '')}|{lines}".encode()
+    ).hexdigest()
+    req = workflow.submit(
+        requester=user,
+        kind=RequestKind.AUTHORIZATION,
+        structure=structure,
+        whole_structure=service is None,
+        services=[service] if service is not None else [],
+        comment=comment,
+        http_request=http_request,
+        extra_fingerprint=signature,
+    )
+    AuthorizationRequestLine.objects.bulk_create(
+        AuthorizationRequestLine(request=req, service=service, application=a, level=lv)
+        for a, lv in lines
+    )
+    result.request = req
+    return result
+
+
+def apply_authorization_request(req: Request, by) -> None:
+    """The authorization kind's handler: all lines or none (the caller's transaction)."""
+    lines = list(req.authorization_lines.select_related("service"))
+    for line in lines:
+        if not scope_allowed(req.requester, req.structure, line.service):
+            # The requester left that structure or service meanwhile: nothing applies.
+            raise ScopeNotAllowed
+    for line in lines:
+        _grant(user=req.requester, structure=req.structure, service=line.service,
+               application=line.application, level=line.level, by=by)
+
+
+def open_default_profiles(affiliation: Affiliation, by) -> None:
+    services = [None] if affiliation.whole_structure else list(affiliation.services.all())
+    for service in services:
+        for application, level in DEFAULT_PROFILES.items():
+            exists = Authorization.objects.filter(
+                user=affiliation.user, structure=affiliation.structure, service=service,
+                application=application,
+            ).exists()
+            if not exists:
+                _grant(user=affiliation.user, structure=affiliation.structure, service=service,
+                       application=application, level=level, by=by)
+
+
+def prune_after_detach(affiliation: Affiliation) -> None:
+    """Remove the profiles of what the user was detached from (same transaction)."""
+    held = Authorization.objects.filter(user=affiliation.user, structure=affiliation.structure)
+    if affiliation.status != AffiliationStatus.ACTIVE:
+        doomed = held
+    elif affiliation.whole_structure:
+        return
+    else:
+        doomed = held.exclude(service__in=affiliation.services.all())
+    for profile in doomed.select_related("service"):
+        _log(Action.PROFILE_REMOVED, by=affiliation.user, user=affiliation.user,
+             structure=affiliation.structure, service=profile.service,
+             application=profile.application, level=profile.level)
+    doomed.delete()
+    forget_managed_structures(affiliation.user)
+
+
+def organisation_managers_source(user):
+    """Structures where `user` holds Organisation – Modification at structure level."""
+    return Authorization.objects.filter(
+        user=user, application=Application.ORGANISATION, level=Level.MODIFICATION,
+        service__isnull=True,
+        structure__affiliations__user=user,
+        structure__affiliations__status=AffiliationStatus.ACTIVE,
+    ).values_list("structure_id", flat=True)
