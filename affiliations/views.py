@@ -265,6 +265,15 @@ def requests_decide(request):
             messages.warning(
                 request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
             )
+        except workflow.WorkflowError:
+            messages.error(
+                request,
+                _(
+                    "Request #%(id)s could not be applied: the requester is no longer attached "
+                    "where it applies. Nothing was changed; refuse it with a reason."
+                )
+                % {"id": req.pk},
+            )
     if decided:
         if approve:
             messages.success(request, _("%(count)d request(s) approved.") % {"count": decided})

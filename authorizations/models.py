@@ -39,22 +39,34 @@ class Authorization(models.Model):
     """A profile: `user` may use `application` at `level` on a structure or one service."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
         related_name="authorizations",
     )
     structure = models.ForeignKey(
-        Structure, verbose_name=_("structure"), on_delete=models.CASCADE,
+        Structure,
+        verbose_name=_("structure"),
+        on_delete=models.CASCADE,
         related_name="authorizations",
     )
     service = models.ForeignKey(
-        Service, verbose_name=_("service"), null=True, blank=True, on_delete=models.CASCADE,
+        Service,
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="authorizations",
     )
     application = models.CharField(_("application"), max_length=30, choices=Application.choices)
     level = models.CharField(_("level"), max_length=20, choices=Level.choices)
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("granted by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -17,7 +17,9 @@ def profiles_by_scope(user) -> list[dict]:
         Authorization.objects.filter(user=user)
         .select_related("structure", "service")
         .order_by(
-            "structure__company_name", "structure_id", F("service__code").asc(nulls_first=True),
+            "structure__company_name",
+            "structure_id",
+            F("service__code").asc(nulls_first=True),
             "application",
         )
     )

@@ -71,8 +71,14 @@ class SaveResult:
 
 def _log(action, *, by, user, structure, service, application, level, http_request=None):
     log_event(
-        action, request=http_request, actor=by, subject=user, structure=structure,
-        service=getattr(service, "pk", None), application=application, level=level,
+        action,
+        request=http_request,
+        actor=by,
+        subject=user,
+        structure=structure,
+        service=getattr(service, "pk", None),
+        application=application,
+        level=level,
     )
 
 
@@ -82,8 +88,12 @@ def _grant(*, user, structure, service, application, level, by, http_request=Non
     ).first()
     if current is None:
         Authorization.objects.create(
-            user=user, structure=structure, service=service, application=application,
-            level=level, granted_by=by,
+            user=user,
+            structure=structure,
+            service=service,
+            application=application,
+            level=level,
+            granted_by=by,
         )
         action = Action.PROFILE_GRANTED
     elif current.level != level:
@@ -93,14 +103,28 @@ def _grant(*, user, structure, service, application, level, by, http_request=Non
         action = Action.PROFILE_CHANGED
     else:
         return
-    _log(action, by=by, user=user, structure=structure, service=service,
-         application=application, level=level, http_request=http_request)
+    _log(
+        action,
+        by=by,
+        user=user,
+        structure=structure,
+        service=service,
+        application=application,
+        level=level,
+        http_request=http_request,
+    )
 
 
 @transaction.atomic
 def save_profiles(
-    *, user, structure: Structure, service: Service | None, desired: dict[str, str], by,
-    http_request=None, comment: str = "",
+    *,
+    user,
+    structure: Structure,
+    service: Service | None,
+    desired: dict[str, str],
+    by,
+    http_request=None,
+    comment: str = "",
 ) -> SaveResult:
     """Make `user`'s profiles at this scope what `desired` says, as far as `by` may.
 
@@ -118,12 +142,27 @@ def save_profiles(
             Authorization.objects.filter(
                 user=user, structure=structure, service=service, application=application
             ).delete()
-            _log(Action.PROFILE_REMOVED, by=by, user=user, structure=structure, service=service,
-                 application=application, level=level, http_request=http_request)
+            _log(
+                Action.PROFILE_REMOVED,
+                by=by,
+                user=user,
+                structure=structure,
+                service=service,
+                application=application,
+                level=level,
+                http_request=http_request,
+            )
             result.applied.append(application)
         elif LEVEL_RANK[wanted] < LEVEL_RANK[level]:
-            _grant(user=user, structure=structure, service=service, application=application,
-                   level=wanted, by=by, http_request=http_request)
+            _grant(
+                user=user,
+                structure=structure,
+                service=service,
+                application=application,
+                level=wanted,
+                by=by,
+                http_request=http_request,
+            )
             result.applied.append(application)
         elif LEVEL_RANK[wanted] > LEVEL_RANK[level]:
             increases[application] = wanted
@@ -135,15 +174,20 @@ def save_profiles(
         return result
     if may_manage(by, structure.pk):
         for application, level in sorted(increases.items()):
-            _grant(user=user, structure=structure, service=service, application=application,
-                   level=level, by=by, http_request=http_request)
+            _grant(
+                user=user,
+                structure=structure,
+                service=service,
+                application=application,
+                level=level,
+                by=by,
+                http_request=http_request,
+            )
             result.applied.append(application)
         forget_managed_structures(user)
         return result
     lines = sorted(increases.items())
-    signature = hashlib.sha256(
-        f"{getattr(service, 'pk', '')}|{lines}".encode()
-    ).hexdigest()
+    signature = hashlib.sha256(f"{getattr(service, 'pk', '')}|{lines}".encode()).hexdigest()
     req = workflow.submit(
         requester=user,
         kind=RequestKind.AUTHORIZATION,
@@ -170,8 +214,14 @@ def apply_authorization_request(req: Request, by) -> None:
             # The requester left that structure or service meanwhile: nothing applies.
             raise ScopeNotAllowed
     for line in lines:
-        _grant(user=req.requester, structure=req.structure, service=line.service,
-               application=line.application, level=line.level, by=by)
+        _grant(
+            user=req.requester,
+            structure=req.structure,
+            service=line.service,
+            application=line.application,
+            level=line.level,
+            by=by,
+        )
 
 
 def open_default_profiles(affiliation: Affiliation, by) -> None:
@@ -179,12 +229,20 @@ def open_default_profiles(affiliation: Affiliation, by) -> None:
     for service in services:
         for application, level in DEFAULT_PROFILES.items():
             exists = Authorization.objects.filter(
-                user=affiliation.user, structure=affiliation.structure, service=service,
+                user=affiliation.user,
+                structure=affiliation.structure,
+                service=service,
                 application=application,
             ).exists()
             if not exists:
-                _grant(user=affiliation.user, structure=affiliation.structure, service=service,
-                       application=application, level=level, by=by)
+                _grant(
+                    user=affiliation.user,
+                    structure=affiliation.structure,
+                    service=service,
+                    application=application,
+                    level=level,
+                    by=by,
+                )
 
 
 def prune_after_detach(affiliation: Affiliation) -> None:
@@ -197,9 +255,15 @@ def prune_after_detach(affiliation: Affiliation) -> None:
     else:
         doomed = held.exclude(service__in=affiliation.services.all())
     for profile in doomed.select_related("service"):
-        _log(Action.PROFILE_REMOVED, by=affiliation.user, user=affiliation.user,
-             structure=affiliation.structure, service=profile.service,
-             application=profile.application, level=profile.level)
+        _log(
+            Action.PROFILE_REMOVED,
+            by=affiliation.user,
+            user=affiliation.user,
+            structure=affiliation.structure,
+            service=profile.service,
+            application=profile.application,
+            level=profile.level,
+        )
     doomed.delete()
     forget_managed_structures(affiliation.user)
 
@@ -207,7 +271,9 @@ def prune_after_detach(affiliation: Affiliation) -> None:
 def organisation_managers_source(user):
     """Structures where `user` holds Organisation – Modification at structure level."""
     return Authorization.objects.filter(
-        user=user, application=Application.ORGANISATION, level=Level.MODIFICATION,
+        user=user,
+        application=Application.ORGANISATION,
+        level=Level.MODIFICATION,
         service__isnull=True,
         structure__affiliations__user=user,
         structure__affiliations__status=AffiliationStatus.ACTIVE,

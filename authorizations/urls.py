@@ -6,9 +6,7 @@ app_name = "authorizations"
 
 urlpatterns = [
     path("account/authorizations/", views.authorization_list, name="authorization-list"),
-    path(
-        "account/authorizations/manage/", views.authorization_manage, name="authorization-manage"
-    ),
+    path("account/authorizations/manage/", views.authorization_manage, name="authorization-manage"),
     path(
         "users/members/<int:pk>/authorizations/",
         views.member_authorizations,

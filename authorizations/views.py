@@ -76,8 +76,12 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
         if table.is_submit and scope_form.is_valid():
             try:
                 result = services.save_profiles(
-                    user=target, structure=affiliation.structure, service=service,
-                    desired=table.desired, by=request.user, http_request=request,
+                    user=target,
+                    structure=affiliation.structure,
+                    service=service,
+                    desired=table.desired,
+                    by=request.user,
+                    http_request=request,
                     comment=scope_form.cleaned_data["comment"]
                     or _("Change of authorizations requested from “Manage my authorizations”."),
                 )
@@ -91,8 +95,10 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
                 if result.request is not None:
                     messages.success(
                         request,
-                        _("Your changes were saved. The new or higher profiles were sent to the "
-                          "structure's managers for validation (request #%(id)s).")
+                        _(
+                            "Your changes were saved. The new or higher profiles were sent to the "
+                            "structure's managers for validation (request #%(id)s)."
+                        )
                         % {"id": result.request.pk},
                     )
                 else:
