@@ -118,3 +118,30 @@ def test_approve_and_refuse_at_once_give_one_outcome(alice, settings):
     affiliated = Affiliation.objects.filter(user=alice, structure=structure).exists()
     assert (final.status == RequestStatus.APPROVED) == affiliated
     assert final.status in {RequestStatus.APPROVED, RequestStatus.REFUSED}
+
+
+def test_twenty_concurrent_approvals_of_an_authorization_request(alice):
+    from affiliations.models import Request, Role
+    from affiliations.workflow import AlreadyDecided, decide
+    from authorizations.models import Authorization
+    from authorizations.services import save_profiles
+    from tests.conftest import make_user
+    from tests.factories import attach, make_structure
+
+    structure = make_structure("Habilitations", services=1)
+    manager = make_user("manager-h@example.fr")
+    attach(manager, structure, role=Role.MAIN_MANAGER)
+    attach(alice, structure)
+    result = save_profiles(
+        user=alice, structure=structure, service=None, by=alice, comment="Merci",
+        desired={"issued_invoices": "modification", "commitments": "consultation"},
+    )
+    req = result.request
+
+    def approve(_):
+        return decide(req=Request.objects.get(pk=req.pk), by=manager, approve=True)
+
+    results = _run_at_once(20, approve)
+    assert sum(isinstance(r, Request) for r in results) == 1, results
+    assert sum(isinstance(r, AlreadyDecided) for r in results) == 19
+    assert Authorization.objects.filter(user=alice, structure=structure).count() == 2

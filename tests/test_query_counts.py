@@ -133,3 +133,54 @@ def test_history(signed_in, alice, size):
     url = reverse("affiliations:request-list")
     assert count_queries(client, url) == 11
     assert count_queries(client, url, {"status": "pending", "page": 2}) == 11
+
+
+def _profiles(user, structures, per_structure: int) -> None:
+    from authorizations.models import Application, Authorization
+
+    applications = list(Application.values)
+    rows = []
+    for structure in structures:
+        services = list(structure.services.all())
+        for index in range(per_structure):
+            service = None if index < len(applications) else services[index % len(services)]
+            rows.append(
+                Authorization(user=user, structure=structure, service=service,
+                              application=applications[index % len(applications)],
+                              level="consultation")
+            )
+    Authorization.objects.bulk_create(rows)
+
+
+@pytest.mark.parametrize(("structures", "per_structure"), [(2, 10), (20, 10)])
+def test_my_authorizations(signed_in, alice, structures, per_structure):
+    items = [make_structure(f"P{i}", services=5) for i in range(structures)]
+    for structure in items:
+        attach(alice, structure)
+    _profiles(alice, items, per_structure)
+    assert count_queries(signed_in(alice), reverse("authorizations:authorization-list")) == 8
+
+
+@pytest.mark.parametrize("services", [50, 5000])
+def test_manage_form(signed_in, alice, services):
+    structure = make_structure("Gestion", services=services)
+    affiliation = attach(alice, structure)
+    _profiles(alice, [structure], 11)
+    url = reverse("authorizations:authorization-manage")
+    client = signed_in(alice)
+    assert count_queries(client, url, {"affiliation": affiliation.pk, "service": ""}) == 11
+
+
+@pytest.mark.parametrize("members", [5, 100])
+def test_managers_member_page_and_users_area(signed_in, members):
+    manager = make_user("boss2@example.fr")
+    structure = make_structure("Membres", services=3)
+    attach(manager, structure, role=Role.MAIN_MANAGER)
+    people = [make_user(f"m{i}@example.fr") for i in range(members)]
+    affiliations = [attach(p, structure) for p in people]
+    for person in people:
+        _profiles(person, [structure], 4)
+    client = signed_in(manager)
+    url = reverse("authorizations:member-authorizations", args=[affiliations[0].pk])
+    assert count_queries(client, url, {"service": ""}) == 11
+    assert count_queries(client, reverse("affiliations:users-area")) == 17
