@@ -121,7 +121,7 @@ def authorization_manage(request):
         return render(
             request,
             "authorizations/authorization_manage.html",
-            {"title": _("Manage my authorizations"), "affiliations": affiliations},
+            {"title": _("Manage my authorizations"), "affiliations": affiliations, "own": True},
         )
     affiliation = next((a for a in affiliations if a.pk == affiliation_id), None)
     if affiliation is None:

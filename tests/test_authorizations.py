@@ -412,3 +412,12 @@ def test_approval_is_all_or_nothing(signed_in, alice, manager_a, structure_a):
     req.refresh_from_db()
     assert req.status == RequestStatus.PENDING
     assert not Authorization.objects.filter(application__in=["commitments", "connections"]).exists()
+
+
+def test_the_manage_page_starts_with_the_users_structures(
+    signed_in, alice, alice_in_a, bob, structure_b
+):
+    attach(bob, structure_b)
+    html = signed_in(alice).get(MANAGE).content.decode()
+    assert f'<option value="{alice_in_a.pk}"' in html
+    assert "Mairie de Brest" not in html

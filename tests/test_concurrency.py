@@ -133,7 +133,11 @@ def test_twenty_concurrent_approvals_of_an_authorization_request(alice):
     attach(manager, structure, role=Role.MAIN_MANAGER)
     attach(alice, structure)
     result = save_profiles(
-        user=alice, structure=structure, service=None, by=alice, comment="Merci",
+        user=alice,
+        structure=structure,
+        service=None,
+        by=alice,
+        comment="Merci",
         desired={"issued_invoices": "modification", "commitments": "consultation"},
     )
     req = result.request

@@ -145,9 +145,13 @@ def _profiles(user, structures, per_structure: int) -> None:
         for index in range(per_structure):
             service = None if index < len(applications) else services[index % len(services)]
             rows.append(
-                Authorization(user=user, structure=structure, service=service,
-                              application=applications[index % len(applications)],
-                              level="consultation")
+                Authorization(
+                    user=user,
+                    structure=structure,
+                    service=service,
+                    application=applications[index % len(applications)],
+                    level="consultation",
+                )
             )
     Authorization.objects.bulk_create(rows)
 
