@@ -1,5 +1,11 @@
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from .contact import COUNTRIES, normalise_phone, normalise_postal_code
+from .models import Language
 
 
 class SignupForm(forms.Form):
@@ -21,3 +27,150 @@ class SignupForm(forms.Form):
         user.last_name = self.cleaned_data["last_name"].strip()
         user.language = getattr(request, "LANGUAGE_CODE", "fr")[:2]
         user.save(update_fields=["first_name", "last_name", "language"])
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean_text(value: str) -> str:
+    value = (value or "").strip()
+    if _CONTROL.search(value):
+        raise forms.ValidationError(_("This text contains invisible control characters."))
+    return value
+
+
+class _NameField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=150, required=True, **kwargs)
+        self.error_messages["required"] = _("This field is required.")
+
+    def clean(self, value):
+        value = _clean_text(super().clean(value))
+        if not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return value
+
+
+class LastNameForm(forms.Form):
+    last_name = _NameField(label=_("Last name"),
+                           widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+
+
+class FirstNameForm(forms.Form):
+    first_name = _NameField(label=_("First name"),
+                            widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Phone"),
+        help_text=_("French (01 23 45 67 89) or international (+44 20 7946 0958) number"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+
+    def clean_phone(self):
+        value = _clean_text(self.cleaned_data["phone"])
+        if not value:
+            return ""
+        try:
+            return normalise_phone(value)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages[0], code="phone") from None
+
+
+class AddressForm(forms.Form):
+    street = forms.CharField(label=_("Street"), max_length=255, required=False,
+                             widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
+    address_complement = forms.CharField(
+        label=_("Address complement"), max_length=255, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
+    )
+    postal_code = forms.CharField(label=_("Postal code"), max_length=16, required=False,
+                                  widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
+    city = forms.CharField(label=_("City"), max_length=128, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    country = forms.ChoiceField(label=_("Country"), choices=COUNTRIES, initial="FR",
+                                widget=forms.Select(attrs={"autocomplete": "country"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("street", "address_complement", "city"):
+            if name in cleaned:
+                try:
+                    cleaned[name] = _clean_text(cleaned[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        postal = (cleaned.get("postal_code") or "").strip()
+        if postal and cleaned.get("country"):
+            try:
+                cleaned["postal_code"] = normalise_postal_code(cleaned["country"], postal)
+            except ValidationError as error:
+                self.add_error("postal_code", error.messages[0])
+        return cleaned
+
+
+class BiographyForm(forms.Form):
+    biography = forms.CharField(
+        label=_("Biography"),
+        help_text=_("2,000 characters at most."),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def clean_biography(self):
+        value = self.cleaned_data["biography"].replace("\r\n", "\n")
+        if _CONTROL.search(value):
+            raise forms.ValidationError(_("This text contains invisible control characters."))
+        return value.strip()
+
+
+# field group (URL segment) → (form, title)
+PROFILE_FORMS = {
+    "last-name": (LastNameForm, _("Last name")),
+    "first-name": (FirstNameForm, _("First name")),
+    "phone": (PhoneForm, _("Phone")),
+    "address": (AddressForm, _("Work address")),
+    "biography": (BiographyForm, _("Biography")),
+}
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(
+        label=_("Profile photo"),
+        help_text=_("JPEG, PNG or WebP, 5 MB at most."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        error_messages={"required": _("Choose a photo to upload.")},
+    )
+
+    def clean_photo(self):
+        from .photos import process_photo
+
+        try:
+            return process_photo(self.cleaned_data["photo"])
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages[0], code=error.code) from None
+
+
+class NotificationsForm(forms.Form):
+    notify_transferability = forms.BooleanField(label=_("Certificates of transferability"),
+                                                required=False)
+    notify_commitments = forms.BooleanField(label=_("Commitments"), required=False)
+    notify_invoicing = forms.BooleanField(label=_("CPRO Invoicing"), required=False)
+
+
+class PreferencesForm(forms.Form):
+    accessibility_enabled = forms.BooleanField(label=_("Accessibility enabled"), required=False)
+    survey_consent = forms.BooleanField(
+        label=_("I agree that the AIFE may send me satisfaction surveys"), required=False
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+
+class DeactivateForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Disable my access"),
+        error_messages={"required": _("Tick “Disable my access” to confirm.")},
+    )

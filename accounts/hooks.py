@@ -19,3 +19,44 @@ def register_after_password_login(func: Callable) -> None:
 def after_password_login(request, user) -> None:
     for func in _after_password_login:
         func(request, user)
+
+
+# Deactivation and reactivation: what other layers must do or say.
+_deactivation_blockers: list[Callable] = []
+_on_deactivate: list[Callable] = []
+_on_reactivate: list[Callable] = []
+
+
+def register_deactivation_blocker(func: Callable) -> None:
+    """`func(user)` returns a list of (message, url) that forbid deactivating now."""
+    if func not in _deactivation_blockers:
+        _deactivation_blockers.append(func)
+
+
+def register_on_deactivate(func: Callable) -> None:
+    """`func(user, by)` runs inside the deactivation's transaction."""
+    if func not in _on_deactivate:
+        _on_deactivate.append(func)
+
+
+def register_on_reactivate(func: Callable) -> None:
+    """`func(user, by)` runs inside the reactivation's transaction."""
+    if func not in _on_reactivate:
+        _on_reactivate.append(func)
+
+
+def deactivation_blockers(user) -> list:
+    found = []
+    for func in _deactivation_blockers:
+        found.extend(func(user))
+    return found
+
+
+def on_deactivate(user, by) -> None:
+    for func in _on_deactivate:
+        func(user, by)
+
+
+def on_reactivate(user, by) -> None:
+    for func in _on_reactivate:
+        func(user, by)

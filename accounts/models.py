@@ -12,6 +12,13 @@ class Language(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
+NOTIFICATION_FIELDS = [
+    ("notify_transferability", _("Certificates of transferability")),
+    ("notify_commitments", _("Commitments")),
+    ("notify_invoicing", _("CPRO Invoicing")),
+]
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -50,13 +57,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
     city = models.CharField(_("city"), max_length=128, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True, default="FR")
-    photo = models.ImageField(_("photo"), upload_to="photos/", blank=True)
+    photo = models.FileField(_("photo"), upload_to="photos/", blank=True, editable=False)
     biography = models.TextField(_("biography"), max_length=2000, blank=True)
     language = models.CharField(
         _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )
     accessibility_enabled = models.BooleanField(_("accessibility enabled"), default=False)
     survey_consent = models.BooleanField(_("consent to satisfaction surveys"), default=False)
+    notify_transferability = models.BooleanField(
+        _("notifications: certificates of transferability"), default=False
+    )
+    notify_commitments = models.BooleanField(_("notifications: commitments"), default=False)
+    notify_invoicing = models.BooleanField(_("notifications: CPRO Invoicing"), default=False)
+    # Raised to end every session of the user at once (deactivation, staff action).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -87,6 +101,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+    @property
+    def notification_choices(self) -> list[str]:
+        return [
+            str(label)
+            for field, label in NOTIFICATION_FIELDS
+            if getattr(self, field)
+        ]
 
     @property
     def initials(self) -> str:

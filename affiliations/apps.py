@@ -12,3 +12,11 @@ class AffiliationsConfig(AppConfig):
         from .services import apply_affiliation_request
 
         workflow.register_kind(RequestKind.AFFILIATION, apply=apply_affiliation_request)
+
+        from accounts import hooks
+
+        from . import services
+
+        hooks.register_deactivation_blocker(services.main_manager_blockers)
+        hooks.register_on_deactivate(services.on_user_deactivated)
+        hooks.register_on_reactivate(services.on_user_reactivated)

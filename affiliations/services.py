@@ -209,3 +209,50 @@ def transfer_main_manager(*, structure: Structure, to_user, by, http_request=Non
         structure=structure,
         previous=getattr(current, "user_id", None),
     )
+
+
+# --- account deactivation and reactivation (registered in AppConfig.ready) ----------
+
+
+def main_manager_blockers(user) -> list[tuple[str, str]]:
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    held = Affiliation.objects.filter(
+        user=user, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE
+    ).select_related("structure")
+    return [
+        (
+            _("You are the main manager of %(name)s: designate a new main manager first.")
+            % {"name": a.structure.company_name},
+            reverse("affiliations:role-transfer", args=[a.structure_id]),
+        )
+        for a in held
+    ]
+
+
+def on_user_deactivated(user, by) -> None:
+    from django.utils.translation import gettext as _
+
+    for req in Request.objects.filter(requester=user, status="pending"):
+        workflow.cancel(req=req, by=by)
+    Affiliation.objects.filter(user=user, status=AffiliationStatus.ACTIVE).update(
+        status=AffiliationStatus.DEACTIVATED
+    )
+    workflow.record_decided(
+        kind=RequestKind.DEACTIVATION, requester=user, by=by,
+        comment=_("Account deactivated from “Deactivate/Reactivate a user account”.")
+        if by == user else _("Account deactivated by %(name)s.") % {"name": by},
+    )
+
+
+def on_user_reactivated(user, by) -> None:
+    from django.utils.translation import gettext as _
+
+    Affiliation.objects.filter(user=user, status=AffiliationStatus.DEACTIVATED).update(
+        status=AffiliationStatus.ACTIVE
+    )
+    workflow.record_decided(
+        kind=RequestKind.REACTIVATION, requester=user, by=by,
+        comment=_("Account reactivated by %(name)s.") % {"name": by},
+    )

@@ -16,7 +16,7 @@ import time
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import REDIRECT_FIELD_NAME, SESSION_KEY
+from django.contrib.auth import REDIRECT_FIELD_NAME, SESSION_KEY, logout
 from django.http import HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
@@ -65,6 +65,26 @@ class SecondFactorRequiredMiddleware:
                 target = request.get_full_path()
                 query = urlencode({REDIRECT_FIELD_NAME: target})
                 return HttpResponseRedirect(f"{reverse('mfa:verify')}?{query}")
+        return self.get_response(request)
+
+
+SESSION_GENERATION = "portal_session_generation"
+
+
+class SessionGenerationMiddleware:
+    """Ends every session of a user at once: deactivation raises the user's counter."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            stored = request.session.get(SESSION_GENERATION)
+            if stored is None:
+                request.session[SESSION_GENERATION] = user.session_generation
+            elif stored != user.session_generation:
+                logout(request)
         return self.get_response(request)
 
 

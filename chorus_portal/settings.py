@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chorus_portal.middleware.SessionGenerationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "chorus_portal.middleware.SecondFactorRequiredMiddleware",
     "chorus_portal.middleware.UserLanguageMiddleware",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/password/set/", _not_offered),
     path("accounts/", include("allauth.urls")),
     path("mfa/", include("mfa.urls")),
+    path("", include("accounts.urls")),
     path("", include("affiliations.urls")),
     path("", include("authorizations.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),

@@ -156,3 +156,8 @@ def unlock_email_device(*, device: EmailDevice, by, request=None) -> None:
         locked_at=None, throttling_failure_count=0, throttling_failure_timestamp=None
     )
     log_event(Action.FACTOR_UNLOCKED, request=request, actor=by, subject=device.user)
+
+
+def void_codes(user, by=None) -> None:
+    """A deactivated account keeps no usable code."""
+    EmailDevice.objects.filter(user=user).update(code_digest="", code_valid_until=None)

@@ -1,0 +1,116 @@
+"""Changes to a person's account: profile, photo, preferences, deactivation."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from activity.models import Action
+from activity.services import log_event
+from chorus_portal.mail import queue_mail
+
+from . import hooks
+from .models import User
+
+
+class DeactivationBlocked(Exception):
+    def __init__(self, blockers):
+        super().__init__("deactivation blocked")
+        self.blockers = blockers
+
+
+def update_profile(*, user: User, values: dict, http_request=None) -> list[str]:
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    if changed:
+        for name in changed:
+            setattr(user, name, values[name])
+        user.save(update_fields=changed)
+        log_event(Action.ACCOUNT_UPDATED, request=http_request, actor=user, fields=changed)
+    return changed
+
+
+@transaction.atomic
+def set_photo(*, user: User, content, http_request=None) -> None:
+    old = user.photo.name if user.photo else ""
+    user.photo.save(content.name, content, save=False)
+    user.save(update_fields=["photo"])
+    if old:
+        transaction.on_commit(lambda: user.photo.storage.delete(old))
+    log_event(Action.PHOTO_CHANGED, request=http_request, actor=user)
+
+
+@transaction.atomic
+def remove_photo(*, user: User, http_request=None) -> None:
+    if not user.photo:
+        return
+    old = user.photo.name
+    storage = user.photo.storage
+    user.photo = ""
+    user.save(update_fields=["photo"])
+    transaction.on_commit(lambda: storage.delete(old))
+    log_event(Action.PHOTO_REMOVED, request=http_request, actor=user)
+
+
+def set_notifications(*, user: User, values: dict, http_request=None) -> None:
+    if update_fields(user, values):
+        log_event(Action.NOTIFICATIONS_CHANGED, request=http_request, actor=user,
+                  **{k: bool(v) for k, v in values.items()})
+
+
+def set_preferences(*, user: User, values: dict, http_request=None) -> bool:
+    changed = update_fields(user, values)
+    if changed:
+        log_event(Action.PREFERENCES_CHANGED, request=http_request, actor=user, fields=changed)
+    return bool(changed)
+
+
+def update_fields(user: User, values: dict) -> list[str]:
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, values[name])
+    if changed:
+        user.save(update_fields=changed)
+    return changed
+
+
+def end_all_sessions(user: User) -> None:
+    """Every session of `user` stops at its next request (see SessionGenerationMiddleware)."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+
+
+@transaction.atomic
+def deactivate(*, user: User, by: User, http_request=None) -> None:
+    blockers = hooks.deactivation_blockers(user)
+    if blockers:
+        raise DeactivationBlocked(blockers)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_active:
+        return
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    end_all_sessions(user)
+    hooks.on_deactivate(user, by)
+    log_event(Action.ACCOUNT_DEACTIVATED, request=http_request, actor=by, subject=user)
+    _mail(user, "accounts/email/deactivated")
+
+
+@transaction.atomic
+def reactivate(*, user: User, by: User, http_request=None) -> bool:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active:
+        return False
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    hooks.on_reactivate(user, by)
+    log_event(Action.ACCOUNT_REACTIVATED, request=http_request, actor=by, subject=user)
+    _mail(user, "accounts/email/reactivated")
+    return True
+
+
+def _mail(user: User, prefix: str) -> None:
+    context = {"name": user.get_full_name() or user.email}
+    transaction.on_commit(
+        lambda: queue_mail(to=user.email, template_prefix=prefix, context=context,
+                           language=user.language)
+    )

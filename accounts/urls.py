@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("account/", views.account, name="account"),
+    path("account/edit/<slug:field>/", views.account_edit, name="account-edit"),
+    path("account/photo/", views.photo_edit, name="photo-edit"),
+    path("account/photo/<int:pk>/", views.photo, name="photo"),
+    path("account/notifications/", views.notifications, name="notifications"),
+    path("account/preferences/", views.preferences, name="preferences"),
+    path("account/deactivate/", views.deactivate, name="deactivate"),
+]

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import hooks, services
+from .contact import readable_phone
+from .forms import (
+    PROFILE_FORMS,
+    DeactivateForm,
+    NotificationsForm,
+    PhotoForm,
+    PreferencesForm,
+)
+from .models import User
+
+FRAGMENT_HEADER = "HTTP_X_PORTAL_FRAGMENT"
+
+
+def _wants_fragment(request) -> bool:
+    return request.META.get(FRAGMENT_HEADER) == "1"
+
+
+def _initial(user: User, form_class) -> dict:
+    return {name: getattr(user, name) for name in form_class.base_fields}
+
+
+def _profile_forms(user: User) -> list[dict]:
+    return [
+        {"key": key, "title": title, "form": form_class(initial=_initial(user, form_class))}
+        for key, (form_class, title) in PROFILE_FORMS.items()
+    ]
+
+
+@login_required
+@require_GET
+def account(request):
+    user = request.user
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "title": _("My account"),
+            "phone_display": readable_phone(user.phone),
+            "profile_forms": {item["key"]: item for item in _profile_forms(user)},
+            "notifications_form": NotificationsForm(initial=_initial(user, NotificationsForm)),
+            "preferences_form": PreferencesForm(initial=_initial(user, PreferencesForm)),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request, field: str):
+    """One group of fields: a small window on My account, a plain page without JavaScript."""
+    try:
+        form_class, title = PROFILE_FORMS[field]
+    except KeyError:
+        raise Http404 from None
+    user = request.user
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            services.update_profile(user=user, values=form.cleaned_data, http_request=request)
+            messages.success(request, _("Your information has been saved."))
+            if _wants_fragment(request):
+                return HttpResponse(status=204)
+            return redirect("accounts:account")
+        if _wants_fragment(request):
+            html = render_to_string("accounts/_edit_fields.html", {"form": form}, request)
+            return HttpResponse(html, status=422)
+    else:
+        form = form_class(initial=_initial(user, form_class))
+    return render(request, "accounts/account_edit.html",
+                  {"title": title, "form": form, "field": field})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def photo_edit(request):
+    user = request.user
+    form = PhotoForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "remove":
+            services.remove_photo(user=user, http_request=request)
+            messages.success(request, _("Your photo has been removed."))
+            return redirect("accounts:account")
+        form = PhotoForm(request.POST, request.FILES)
+        if form.is_valid():
+            services.set_photo(user=user, content=form.cleaned_data["photo"],
+                               http_request=request)
+            messages.success(request, _("Your photo has been saved."))
+            return redirect("accounts:account")
+    return render(request, "accounts/photo_edit.html", {"title": _("Profile photo"),
+                                                        "form": form})
+
+
+@login_required
+@require_GET
+def photo(request, pk: int):
+    """A user's photo, for signed-in people only, always as JPEG."""
+    owner = get_object_or_404(User.objects.only("id", "photo"), pk=pk)
+    if not owner.photo:
+        raise Http404
+    try:
+        handle = owner.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request):
+    user = request.user
+    if request.method == "POST":
+        form = NotificationsForm(request.POST)
+        if form.is_valid():
+            services.set_notifications(user=user, values=form.cleaned_data, http_request=request)
+            messages.success(request, _("Your notification preferences have been saved."))
+            if _wants_fragment(request):
+                return HttpResponse(status=204)
+            return redirect("accounts:account")
+    else:
+        form = NotificationsForm(initial=_initial(user, NotificationsForm))
+    return render(request, "accounts/notifications.html",
+                  {"title": _("Set up your notifications"), "form": form})
+
+
+@login_required
+@require_POST
+def preferences(request):
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        if _wants_fragment(request):
+            return HttpResponse(status=422)
+        messages.error(request, _("Choose a language from the list."))
+        return redirect("accounts:account")
+    services.set_preferences(user=request.user, values=form.cleaned_data, http_request=request)
+    if _wants_fragment(request):
+        return HttpResponse(status=204)
+    messages.success(request, _("Your preferences have been applied."))
+    return redirect("accounts:account")
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+@require_http_methods(["GET", "POST"])
+def deactivate(request):
+    user = request.user
+    blockers = hooks.deactivation_blockers(user)
+    form = DeactivateForm(request.POST or None)
+    if request.method == "POST" and not blockers and form.is_valid():
+        try:
+            services.deactivate(user=user, by=user, http_request=request)
+        except services.DeactivationBlocked as blocked:
+            blockers = blocked.blockers
+        else:
+            logout(request)
+            messages.success(request, _("Your account has been deactivated."))
+            return redirect("account_login")
+    return render(
+        request,
+        "accounts/deactivate.html",
+        {"title": _("Deactivate/Reactivate a user account"), "form": form,
+         "blockers": blockers},
+    )
