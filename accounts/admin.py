@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
@@ -27,3 +27,21 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ("last_login", "date_joined", "photo")
+    actions = ["reactivate_accounts", "end_sessions"]
+
+    @admin.action(description=_("Reactivate the selected accounts"))
+    def reactivate_accounts(self, request, queryset):
+        from .services import reactivate
+
+        count = sum(
+            1 for user in queryset if reactivate(user=user, by=request.user, http_request=request)
+        )
+        messages.success(request, _("%(count)d account(s) reactivated.") % {"count": count})
+
+    @admin.action(description=_("End the selected users' sessions"))
+    def end_sessions(self, request, queryset):
+        from .services import end_all_sessions
+
+        for user in queryset:
+            end_all_sessions(user)
+        messages.success(request, _("Their sessions have ended."))

@@ -52,13 +52,15 @@ class _NameField(forms.CharField):
 
 
 class LastNameForm(forms.Form):
-    last_name = _NameField(label=_("Last name"),
-                           widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    last_name = _NameField(
+        label=_("Last name"), widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
 
 
 class FirstNameForm(forms.Form):
-    first_name = _NameField(label=_("First name"),
-                            widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    first_name = _NameField(
+        label=_("First name"), widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
 
 
 class PhoneForm(forms.Form):
@@ -81,18 +83,36 @@ class PhoneForm(forms.Form):
 
 
 class AddressForm(forms.Form):
-    street = forms.CharField(label=_("Street"), max_length=255, required=False,
-                             widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
+    street = forms.CharField(
+        label=_("Street"),
+        max_length=255,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
+    )
     address_complement = forms.CharField(
-        label=_("Address complement"), max_length=255, required=False,
+        label=_("Address complement"),
+        max_length=255,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
-    postal_code = forms.CharField(label=_("Postal code"), max_length=16, required=False,
-                                  widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
-    city = forms.CharField(label=_("City"), max_length=128, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
-    country = forms.ChoiceField(label=_("Country"), choices=COUNTRIES, initial="FR",
-                                widget=forms.Select(attrs={"autocomplete": "country"}))
+    postal_code = forms.CharField(
+        label=_("Postal code"),
+        max_length=16,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        max_length=128,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=COUNTRIES,
+        initial="FR",
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -155,8 +175,9 @@ class PhotoForm(forms.Form):
 
 
 class NotificationsForm(forms.Form):
-    notify_transferability = forms.BooleanField(label=_("Certificates of transferability"),
-                                                required=False)
+    notify_transferability = forms.BooleanField(
+        label=_("Certificates of transferability"), required=False
+    )
     notify_commitments = forms.BooleanField(label=_("Commitments"), required=False)
     notify_invoicing = forms.BooleanField(label=_("CPRO Invoicing"), required=False)
 

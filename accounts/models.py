@@ -104,11 +104,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def notification_choices(self) -> list[str]:
-        return [
-            str(label)
-            for field, label in NOTIFICATION_FIELDS
-            if getattr(self, field)
-        ]
+        return [str(label) for field, label in NOTIFICATION_FIELDS if getattr(self, field)]
 
     @property
     def initials(self) -> str:

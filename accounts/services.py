@@ -53,8 +53,12 @@ def remove_photo(*, user: User, http_request=None) -> None:
 
 def set_notifications(*, user: User, values: dict, http_request=None) -> None:
     if update_fields(user, values):
-        log_event(Action.NOTIFICATIONS_CHANGED, request=http_request, actor=user,
-                  **{k: bool(v) for k, v in values.items()})
+        log_event(
+            Action.NOTIFICATIONS_CHANGED,
+            request=http_request,
+            actor=user,
+            **{k: bool(v) for k, v in values.items()},
+        )
 
 
 def set_preferences(*, user: User, values: dict, http_request=None) -> bool:
@@ -111,6 +115,7 @@ def reactivate(*, user: User, by: User, http_request=None) -> bool:
 def _mail(user: User, prefix: str) -> None:
     context = {"name": user.get_full_name() or user.email}
     transaction.on_commit(
-        lambda: queue_mail(to=user.email, template_prefix=prefix, context=context,
-                           language=user.language)
+        lambda: queue_mail(
+            to=user.email, template_prefix=prefix, context=context, language=user.language
+        )
     )

@@ -78,8 +78,9 @@ def account_edit(request, field: str):
             return HttpResponse(html, status=422)
     else:
         form = form_class(initial=_initial(user, form_class))
-    return render(request, "accounts/account_edit.html",
-                  {"title": title, "form": form, "field": field})
+    return render(
+        request, "accounts/account_edit.html", {"title": title, "form": form, "field": field}
+    )
 
 
 @login_required
@@ -94,12 +95,10 @@ def photo_edit(request):
             return redirect("accounts:account")
         form = PhotoForm(request.POST, request.FILES)
         if form.is_valid():
-            services.set_photo(user=user, content=form.cleaned_data["photo"],
-                               http_request=request)
+            services.set_photo(user=user, content=form.cleaned_data["photo"], http_request=request)
             messages.success(request, _("Your photo has been saved."))
             return redirect("accounts:account")
-    return render(request, "accounts/photo_edit.html", {"title": _("Profile photo"),
-                                                        "form": form})
+    return render(request, "accounts/photo_edit.html", {"title": _("Profile photo"), "form": form})
 
 
 @login_required
@@ -133,8 +132,11 @@ def notifications(request):
             return redirect("accounts:account")
     else:
         form = NotificationsForm(initial=_initial(user, NotificationsForm))
-    return render(request, "accounts/notifications.html",
-                  {"title": _("Set up your notifications"), "form": form})
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"title": _("Set up your notifications"), "form": form},
+    )
 
 
 @login_required
@@ -154,7 +156,7 @@ def preferences(request):
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def deactivate(request):
     user = request.user
@@ -172,6 +174,5 @@ def deactivate(request):
     return render(
         request,
         "accounts/deactivate.html",
-        {"title": _("Deactivate/Reactivate a user account"), "form": form,
-         "blockers": blockers},
+        {"title": _("Deactivate/Reactivate a user account"), "form": form, "blockers": blockers},
     )

@@ -169,3 +169,19 @@ def transfer_candidates(structure: Structure) -> QuerySet:
         .select_related("user")
         .order_by("user__last_name", "user__first_name")
     )
+
+
+def deactivated_members(user) -> list[Affiliation]:
+    """Deactivated accounts attached to the structures `user` manages (to reactivate)."""
+    managed = managed_structure_ids(user)
+    if not managed:
+        return []
+    return list(
+        Affiliation.objects.filter(
+            structure_id__in=managed,
+            status=AffiliationStatus.DEACTIVATED,
+            user__is_active=False,
+        )
+        .select_related("user", "structure")
+        .order_by("user__last_name", "user__first_name", "id")[:200]
+    )

@@ -240,9 +240,12 @@ def on_user_deactivated(user, by) -> None:
         status=AffiliationStatus.DEACTIVATED
     )
     workflow.record_decided(
-        kind=RequestKind.DEACTIVATION, requester=user, by=by,
+        kind=RequestKind.DEACTIVATION,
+        requester=user,
+        by=by,
         comment=_("Account deactivated from “Deactivate/Reactivate a user account”.")
-        if by == user else _("Account deactivated by %(name)s.") % {"name": by},
+        if by == user
+        else _("Account deactivated by %(name)s.") % {"name": by},
     )
 
 
@@ -253,6 +256,8 @@ def on_user_reactivated(user, by) -> None:
         status=AffiliationStatus.ACTIVE
     )
     workflow.record_decided(
-        kind=RequestKind.REACTIVATION, requester=user, by=by,
+        kind=RequestKind.REACTIVATION,
+        requester=user,
+        by=by,
         comment=_("Account reactivated by %(name)s.") % {"name": by},
     )

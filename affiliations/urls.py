@@ -13,4 +13,5 @@ urlpatterns = [
     path("users/requests/decide/", views.requests_decide, name="requests-decide"),
     path("users/requests/<int:pk>/refuse/", views.request_refuse, name="request-refuse"),
     path("users/structures/<int:pk>/transfer/", views.role_transfer, name="role-transfer"),
+    path("users/members/<int:pk>/reactivate/", views.member_reactivate, name="member-reactivate"),
 ]

@@ -17,11 +17,12 @@ from .forms import (
     StructureSearchForm,
     TransferForm,
 )
-from .models import Service, Structure, StructureStatus
+from .models import Affiliation, AffiliationStatus, Service, Structure, StructureStatus
 from .permissions import (
     decidable_request_or_404,
     managed_structure_ids,
     managed_structure_or_404,
+    may_manage,
     own_affiliation_or_404,
 )
 
@@ -227,6 +228,7 @@ def users_area(request):
             ),
             "affiliations": selectors.affiliations_of(user),
             "pending": selectors.pending_requests_of(user),
+            "deactivated": selectors.deactivated_members(user),
             # Approving needs no reason: the browser must not demand one.
             "refusal_form": RefusalForm(use_required_attribute=False),
         },
@@ -341,3 +343,23 @@ def role_transfer(request, pk: int):
             "has_candidates": candidates.exists(),
         },
     )
+
+
+@login_required
+@require_POST
+def member_reactivate(request, pk: int):
+    """A manager reactivates a deactivated account attached to one of their structures."""
+    from accounts.services import reactivate
+
+    affiliation = (
+        Affiliation.objects.select_related("user", "structure")
+        .filter(pk=pk, status=AffiliationStatus.DEACTIVATED)
+        .first()
+    )
+    if affiliation is None or not may_manage(request.user, affiliation.structure_id):
+        raise Http404
+    if reactivate(user=affiliation.user, by=request.user, http_request=request):
+        messages.success(
+            request, _("The account of %(name)s has been reactivated.") % {"name": affiliation.user}
+        )
+    return redirect("affiliations:users-area")

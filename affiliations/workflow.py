@@ -191,12 +191,20 @@ def record_decided(*, kind: str, requester, by, comment: str, http_request=None)
     goes through the one model so the person finds it in History of my requests."""
     now = timezone.now()
     req = Request.objects.create(
-        kind=kind, requester=requester, comment=comment, status=RequestStatus.APPROVED,
-        decided_by=by, decided_at=now,
+        kind=kind,
+        requester=requester,
+        comment=comment,
+        status=RequestStatus.APPROVED,
+        decided_by=by,
+        decided_at=now,
         fingerprint=fingerprint(kind, None, True, [], f"decided:{now.isoformat()}"),
     )
     log_event(
-        Action.REQUEST_APPROVED, request=http_request, actor=by, subject=requester,
-        request_id=req.pk, kind=kind,
+        Action.REQUEST_APPROVED,
+        request=http_request,
+        actor=by,
+        subject=requester,
+        request_id=req.pk,
+        kind=kind,
     )
     return req
