@@ -188,3 +188,10 @@ def test_managers_member_page_and_users_area(signed_in, members):
     url = reverse("authorizations:member-authorizations", args=[affiliations[0].pk])
     assert count_queries(client, url, {"service": ""}) == 11
     assert count_queries(client, reverse("affiliations:users-area")) == 18
+
+
+@pytest.mark.parametrize("affiliations", [1, 50])
+def test_my_account(signed_in, alice, affiliations):
+    for index in range(affiliations):
+        attach(alice, make_structure(f"Compte {index}"))
+    assert count_queries(signed_in(alice), reverse("accounts:account")) == 7
