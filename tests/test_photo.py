@@ -71,10 +71,16 @@ ACCEPTED = [
 ]
 
 REFUSED = [
-    ("page.png", lambda: b"<!doctype html><html><script>alert(1)</script></html>",
-     "Seules les photos JPEG, PNG et WebP"),
-    ("drawing.svg", lambda: b'<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>',
-     "Seules les photos JPEG, PNG et WebP"),
+    (
+        "page.png",
+        lambda: b"<!doctype html><html><script>alert(1)</script></html>",
+        "Seules les photos JPEG, PNG et WebP",
+    ),
+    (
+        "drawing.svg",
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>',
+        "Seules les photos JPEG, PNG et WebP",
+    ),
     ("flood.png", pixel_flood, "trop de pixels"),
     ("animated.gif", lambda: animated("GIF"), "Seules les photos JPEG, PNG et WebP"),
     ("animated.webp", lambda: animated("WEBP"), "animées"),
@@ -118,7 +124,9 @@ def test_exif_is_gone(signed_in, alice):
         assert not stored.getexif()
 
 
-def test_replace_and_remove_leave_no_orphan(signed_in, alice, media, django_capture_on_commit_callbacks):
+def test_replace_and_remove_leave_no_orphan(
+    signed_in, alice, media, django_capture_on_commit_callbacks
+):
     client = signed_in(alice)
     with django_capture_on_commit_callbacks(execute=True):
         upload(client, "one.jpg", image_bytes("JPEG"))

@@ -49,6 +49,7 @@ def portal(live_server, settings, tmp_path, transactional_db):
 
 
 def assert_no_axe_violations(page) -> None:
+    """axe-core runs in the page: only in a context with JavaScript enabled."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
