@@ -332,3 +332,20 @@ def test_account_pages_need_both_factors(client, client_factory, alice):
     ):
         assert "/accounts/login/" in client.get(url).url
         assert half.get(url).url.startswith("/mfa/verify/")
+
+
+def test_deactivation_voids_password_reset_links(client, alice, mailoutbox):
+    import re
+
+    from accounts.services import deactivate, reactivate
+
+    client.post(reverse("account_reset_password"), {"email": alice.email})
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+)", mailoutbox[-1].body)
+    deactivate(user=alice, by=alice)
+    reactivate(user=alice, by=alice)
+    response = client.get(link.group(1), follow=True)
+    assert response.context["token_fail"] is True
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else link.group(1)
+    client.post(form_url, {"password1": "Brand-New-Pass-77", "password2": "Brand-New-Pass-77"})
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
