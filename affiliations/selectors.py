@@ -67,7 +67,7 @@ def pending_requests_of(user) -> list[Request]:
     return list(
         Request.objects.filter(requester=user, status=RequestStatus.PENDING)
         .select_related("structure")
-        .prefetch_related(_services_prefetch())
+        .prefetch_related(_services_prefetch(), *_request_extras())
     )
 
 

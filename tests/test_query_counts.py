@@ -70,7 +70,7 @@ def test_my_affiliations(signed_in, alice, size):
         Affiliation(user=alice, structure=s, whole_structure=True) for s in structures
     )
     requests_for(alice, many_structures(size, "5"))
-    assert count_queries(signed_in(alice), reverse("affiliations:affiliation-list")) == 11
+    assert count_queries(signed_in(alice), reverse("affiliations:affiliation-list")) == 12
 
 
 @pytest.mark.parametrize("size", [500, 5000])
