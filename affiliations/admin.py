@@ -79,3 +79,25 @@ class RequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class AffiliationInline(admin.TabularInline):
+    """The user's affiliations, on the user's admin page."""
+
+    model = Affiliation
+    fk_name = "user"
+    extra = 0
+    fields = ("structure", "role", "status", "whole_structure", "created_at")
+    readonly_fields = ("created_at",)
+    raw_id_fields = ("structure",)
+    show_change_link = True
+
+
+def _attach_user_inlines():
+    from accounts.admin import UserAdmin
+
+    if AffiliationInline not in UserAdmin.inlines:
+        UserAdmin.inlines = [*UserAdmin.inlines, AffiliationInline]
+
+
+_attach_user_inlines()

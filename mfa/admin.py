@@ -31,3 +31,26 @@ class EmailDeviceAdmin(admin.ModelAdmin):
         for device in queryset.select_related("user"):
             unlock_email_device(device=device, by=request.user, request=request)
         messages.success(request, _("The selected factors are unlocked."))
+
+
+class EmailDeviceInline(admin.TabularInline):
+    """The user's second-factor devices, on the user's admin page (unlock from the list)."""
+
+    model = EmailDevice
+    extra = 0
+    fields = ("name", "confirmed", "throttling_failure_count", "locked_at", "last_used_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _attach_user_inline():
+    from accounts.admin import UserAdmin
+
+    if EmailDeviceInline not in UserAdmin.inlines:
+        UserAdmin.inlines = [*UserAdmin.inlines, EmailDeviceInline]
+
+
+_attach_user_inline()

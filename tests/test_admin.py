@@ -70,3 +70,23 @@ def test_staff_unlocks_a_locked_factor(client, staff_user, alice, mailoutbox):
     assert ActivityLog.objects.filter(
         action=Action.FACTOR_UNLOCKED, subject=alice, actor=staff_user
     ).exists()
+
+
+def test_the_user_page_shows_affiliations_profiles_and_devices(
+    client, staff_user, alice, mailoutbox
+):
+    from authorizations.models import Authorization
+    from tests.factories import attach, make_structure
+
+    structure = make_structure("Admin inline", services=1)
+    attach(alice, structure)
+    Authorization.objects.create(
+        user=alice, structure=structure, application="commitments", level="consultation"
+    )
+    full_login(client, mailoutbox, staff_user.email)
+    html = client.get(reverse("admin:accounts_user_change", args=[alice.pk])).content.decode()
+    assert "Admin inline" in html
+    assert "commitments" in html or "Engagements" in html
+    assert "emaildevice_set" in html or "mfa-emaildevice" in html.lower()
+    requests_page = client.get(reverse("admin:affiliations_request_changelist"))
+    assert requests_page.status_code == 200

@@ -59,7 +59,10 @@ def test_raise_add_approve_and_delete(portal, page, browser, hugo_in_public):
     page.get_by_role("button", name="Valider").click()
     expect(page).to_have_url(f"{base}/users/")
     expect(page.locator(".fr-alert--success")).to_contain_text("envoyés aux gestionnaires")
-    expect(page.locator("body")).to_contain_text("Habilitations")
+    # The pending request, with its lines, among "My pending requests".
+    pending = page.locator("tr", has_text="Factures reçues – Consultation")
+    expect(pending).to_contain_text("Factures émises – Modification")
+    expect(pending).to_contain_text("En cours de validation")
 
     # The manager approves, in English.
     context = browser.new_context()

@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from .models import Authorization, AuthorizationRequestLine
+
+
+@admin.register(Authorization)
+class AuthorizationAdmin(admin.ModelAdmin):
+    list_display = ("user", "structure", "service", "application", "level", "updated_at")
+    list_filter = ("application", "level")
+    search_fields = ("user__email", "structure__company_name", "structure__identifier")
+    list_select_related = ("user", "structure", "service")
+    raw_id_fields = ("user", "structure", "service", "granted_by")
+
+
+class AuthorizationInline(admin.TabularInline):
+    """The user's profiles, on the user's admin page."""
+
+    model = Authorization
+    fk_name = "user"
+    extra = 0
+    fields = ("structure", "service", "application", "level")
+    raw_id_fields = ("structure", "service")
+
+
+class RequestLineInline(admin.TabularInline):
+    model = AuthorizationRequestLine
+    extra = 0
+    fields = ("service", "application", "level")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _attach_inlines():
+    from accounts.admin import UserAdmin
+    from affiliations.admin import RequestAdmin
+
+    if AuthorizationInline not in UserAdmin.inlines:
+        UserAdmin.inlines = [*UserAdmin.inlines, AuthorizationInline]
+    if RequestLineInline not in RequestAdmin.inlines:
+        RequestAdmin.inlines = [*RequestAdmin.inlines, RequestLineInline]
+
+
+_attach_inlines()
