@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chorus_portal.fields import IdModelChoiceField, IdModelMultipleChoiceField
+
 from .models import RequestStatus, Service
 
 SCOPE_STRUCTURE = "structure"
@@ -39,7 +41,7 @@ class _ScopedServicesForm(forms.Form):
         initial=SCOPE_STRUCTURE,
         widget=forms.RadioSelect,
     )
-    services = forms.ModelMultipleChoiceField(
+    services = IdModelMultipleChoiceField(
         label=_("Services"),
         queryset=Service.objects.none(),
         required=False,
@@ -106,7 +108,7 @@ class RefusalForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    new_manager = forms.ModelChoiceField(
+    new_manager = IdModelChoiceField(
         label=_("New main manager"),
         queryset=None,
         empty_label=_("Choose a user of the structure"),

@@ -11,7 +11,7 @@ urlpatterns = [
     path("account/requests/", views.request_list, name="request-list"),
     path("users/", views.users_area, name="users-area"),
     path("users/requests/decide/", views.requests_decide, name="requests-decide"),
-    path("users/requests/<int:pk>/refuse/", views.request_refuse, name="request-refuse"),
-    path("users/structures/<int:pk>/transfer/", views.role_transfer, name="role-transfer"),
-    path("users/members/<int:pk>/reactivate/", views.member_reactivate, name="member-reactivate"),
+    path("users/requests/<id:pk>/refuse/", views.request_refuse, name="request-refuse"),
+    path("users/structures/<id:pk>/transfer/", views.role_transfer, name="role-transfer"),
+    path("users/members/<id:pk>/reactivate/", views.member_reactivate, name="member-reactivate"),
 ]

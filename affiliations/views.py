@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chorus_portal.converters import parse_id
+
 from . import selectors, services, workflow
 from .forms import (
     AffiliationRequestForm,
@@ -28,10 +30,10 @@ from .permissions import (
 
 
 def _int_or_404(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+    number = parse_id(value)
+    if number is None:
+        raise Http404
+    return number
 
 
 @login_required

@@ -8,7 +8,7 @@ urlpatterns = [
     path("account/authorizations/", views.authorization_list, name="authorization-list"),
     path("account/authorizations/manage/", views.authorization_manage, name="authorization-manage"),
     path(
-        "users/members/<int:pk>/authorizations/",
+        "users/members/<id:pk>/authorizations/",
         views.member_authorizations,
         name="member-authorizations",
     ),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from affiliations import workflow
 from affiliations.models import Affiliation, AffiliationStatus, Service
 from affiliations.permissions import may_manage
+from chorus_portal.converters import parse_id
 
 from . import selectors, services
 from .forms import ProfileTable, ScopeForm
@@ -17,10 +18,7 @@ from .models import Level
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 @login_required

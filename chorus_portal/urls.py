@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.http import Http404
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from .converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 from . import views
 

@@ -166,3 +166,16 @@ def test_the_factor_step_never_fails(password_only_client):
                 reverse("mfa:verify") + "?next=" + value[:100], {"code": value, "action": action}
             )
             assert response.status_code < 500, (value[:40], response.status_code)
+
+
+def test_oversized_ids_in_paths_are_404(signed_in, alice):
+    client = signed_in(alice)
+    huge = "9" * 30
+    for path in (
+        f"/users/requests/{huge}/refuse/",
+        f"/users/structures/{huge}/transfer/",
+        f"/users/members/{huge}/authorizations/",
+        f"/users/members/{huge}/reactivate/",
+        f"/account/photo/{huge}/",
+    ):
+        assert client.get(path).status_code in (404, 405), path
