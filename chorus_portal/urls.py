@@ -2,11 +2,10 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path, register_converter
 
+from . import views
 from .converters import IdConverter
 
 register_converter(IdConverter, "id")
-
-from . import views
 
 
 def _not_offered(request, *args, **kwargs):
