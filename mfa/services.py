@@ -66,10 +66,12 @@ def login_attempt(request) -> str:
 def start_login_attempt(request, user) -> None:
     """Called right after the password step: a new attempt and its first code."""
     request.session[ATTEMPT_SESSION_KEY] = secrets.token_urlsafe(32)
-    send_email_code(request=request, user=user)
+    # A fresh password step always gets its code: the cooldown guards "resend"
+    # only (the password step has its own rate limits).
+    send_email_code(request=request, user=user, ignore_cooldown=True)
 
 
-def send_email_code(*, request, user) -> Result:
+def send_email_code(*, request, user, ignore_cooldown: bool = False) -> Result:
     attempt = login_attempt(request)
     email_device_for(user)
     now = timezone.now()
@@ -78,7 +80,7 @@ def send_email_code(*, request, user) -> Result:
         if device.locked_at:
             return Result(Outcome.LOCKED)
         allowed, info = device.generate_is_allowed()
-        if not allowed:
+        if not allowed and not ignore_cooldown:
             return Result(Outcome.COOLDOWN, until=info.get("next_generation_at"))
         code = f"{secrets.randbelow(1_000_000):06d}"
         device.code_digest = _digest(code, attempt, device.pk)

@@ -248,3 +248,16 @@ def test_no_session_outlives_twelve_hours(client, alice, mailoutbox):
         response = client.get(reverse("home"))
         assert response.status_code == 302
         assert response.url.startswith(reverse("account_login"))
+
+
+def test_signing_in_again_at_once_sends_a_code_for_the_new_attempt(
+    client_factory, alice, mailoutbox, code_sequence
+):
+    first, second = client_factory(), client_factory()
+    password_login(first, alice.email)
+    password_login(second, alice.email)  # seconds later, within the resend cooldown
+    assert len(mailoutbox) == 2
+    # Resending is still subject to the cooldown.
+    first.post(reverse("mfa:verify"), {"action": "resend"})
+    assert len(mailoutbox) == 2
+    assert verify(second, last_code(mailoutbox, alice.email)).status_code == 302
