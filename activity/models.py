@@ -28,6 +28,7 @@ class Action(models.TextChoices):
     REQUEST_APPROVED = "request.approved", _("Request approved")
     REQUEST_REFUSED = "request.refused", _("Request refused")
     REQUEST_CANCELLED = "request.cancelled", _("Request cancelled")
+    REQUEST_EXPIRED = "request.expired", _("Request expired")
     AFFILIATION_GRANTED = "affiliation.granted", _("Affiliation granted")
     AFFILIATION_DETACHED = "affiliation.detached", _("Detached from a structure or services")
     ROLE_TRANSFERRED = "affiliation.role_transferred", _("Main manager role transferred")

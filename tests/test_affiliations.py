@@ -474,3 +474,40 @@ def test_service_search_by_code_or_name(signed_in, alice):
     assert page.paginator.count == 120 and len(page.object_list) == 50
     found = client.get(url, {"structure": big.pk, "service_q": "S00042"}).context["services_page"]
     assert [s.code for s in found] == ["S00042"]
+
+
+def test_stale_requests_expire(alice, structure_a, structure_b):
+    from datetime import timedelta
+
+    import time_machine
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    start = timezone.now()
+    with time_machine.travel(start - timedelta(days=91), tick=False):
+        old = pending_request(alice, structure_a)
+    recent = pending_request(alice, structure_b)
+    call_command("expire_requests", days=90, verbosity=0)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.status == RequestStatus.EXPIRED and recent.status == RequestStatus.PENDING
+    assert ActivityLog.objects.filter(action=Action.REQUEST_EXPIRED, subject=alice).count() == 1
+    # An expired request no longer blocks asking again.
+    again = pending_request(alice, structure_a)
+    assert again.status == RequestStatus.PENDING
+
+
+def test_signup_answers_the_same_for_a_known_address(client, alice, mailoutbox):
+    data = {
+        "email": alice.email,
+        "first_name": "X",
+        "last_name": "Y",
+        "password1": "Solid-Passphrase-42",
+        "password2": "Solid-Passphrase-42",
+    }
+    known = client.post(reverse("account_signup"), data)
+    data["email"] = "brand-new@example.fr"
+    unknown = client.post(reverse("account_signup"), data)
+    assert known.status_code == unknown.status_code == 302
+    assert known.url == unknown.url
+    assert len(mailoutbox) == 2  # the known address is told, the new one gets its link
