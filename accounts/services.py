@@ -20,11 +20,8 @@ class DeactivationBlocked(Exception):
 
 
 def update_profile(*, user: User, values: dict, http_request=None) -> list[str]:
-    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    changed = update_fields(user, values)
     if changed:
-        for name in changed:
-            setattr(user, name, values[name])
-        user.save(update_fields=changed)
         log_event(Action.ACCOUNT_UPDATED, request=http_request, actor=user, fields=changed)
     return changed
 

@@ -213,28 +213,19 @@ def record_decided(*, kind: str, requester, by, comment: str, http_request=None)
 def expire_stale(*, older_than_days: int) -> int:
     """Pending requests nobody decided within `older_than_days` become expired."""
     limit = timezone.now() - timezone.timedelta(days=older_than_days)
-    stale = list(
-        Request.objects.filter(status=RequestStatus.PENDING, created_at__lt=limit).values_list(
-            "pk", "requester_id", "structure_id", "kind"
-        )
-    )
     expired = 0
-    for pk, requester_id, structure_id, kind in stale:
-        if Request.objects.filter(pk=pk, status=RequestStatus.PENDING).update(
+    stale = Request.objects.filter(status=RequestStatus.PENDING, created_at__lt=limit)
+    for req in stale.select_related("requester"):
+        # Conditional, like every transition: a decision made meanwhile wins.
+        if Request.objects.filter(pk=req.pk, status=RequestStatus.PENDING).update(
             status=RequestStatus.EXPIRED, decided_at=timezone.now()
         ):
             expired += 1
             log_event(
                 Action.REQUEST_EXPIRED,
-                subject=requester_id and _user(requester_id),
-                structure=structure_id,
-                request_id=pk,
-                kind=kind,
+                subject=req.requester,
+                structure=req.structure_id,
+                request_id=req.pk,
+                kind=req.kind,
             )
     return expired
-
-
-def _user(pk: int):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(pk=pk).first()

@@ -17,10 +17,6 @@ from .forms import ProfileTable, ScopeForm
 from .models import Level
 
 
-def _int_or_none(value):
-    return parse_id(value)
-
-
 @login_required
 @require_GET
 def authorization_list(request):
@@ -37,7 +33,7 @@ def _service_or_404(affiliation: Affiliation, service_id) -> Service | None:
         if not affiliation.whole_structure:
             raise Http404
         return None
-    service_pk = _int_or_none(service_id)
+    service_pk = parse_id(service_id)
     if service_pk is None:
         raise Http404
     try:
@@ -114,7 +110,7 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
 def authorization_manage(request):
     affiliations = selectors.active_affiliations(request.user)
     params = request.POST if request.method == "POST" else request.GET
-    affiliation_id = _int_or_none(params.get("affiliation"))
+    affiliation_id = parse_id(params.get("affiliation"))
     if affiliation_id is None:
         return render(
             request,
