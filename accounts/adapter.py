@@ -3,34 +3,68 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from accounts import hooks
+from accounts import emails, hooks, lockout
 from activity.models import Action
 from activity.services import log_event
-from chorus_portal.mail import queue_rendered_mail
+from chorus_portal.mail import queue_mail, queue_rendered_mail
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
     """allauth's override point: audit trail, queued mails, the user's language."""
 
+    def clean_email(self, email):
+        # Signup, lost password: one normal form, plain ASCII (accounts.emails).
+        return emails.clean_email(super().clean_email(email))
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # Per account: keyed on the user when the address exists, so that no
+        # spelling of an address gets a rate-limit bucket of its own.
+        user = self._user_for(credentials, request)
+        if user is not None:
+            return f"user:{user.pk}"
+        typed = credentials.get("email") or credentials.get("username") or ""
+        return f"address:{emails.normalize_email(typed)}"
+
     def pre_authenticate(self, request, **credentials):
+        user = self._user_for(credentials, request)
         try:
             super().pre_authenticate(request, **credentials)
+            if user is not None and lockout.login_blocked(user, timezone.now()):
+                # The same answer as allauth's own limit: nothing tells an
+                # attacker whether the account exists or is locked.
+                raise self.validation_error("too_many_login_attempts")
         except ValidationError:
-            log_event(
-                Action.LOGIN_LOCKED,
-                request=request,
-                subject=self._user_for(credentials),
-            )
+            log_event(Action.LOGIN_LOCKED, request=request, subject=user)
             raise
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            lockout.login_succeeded(user)
+        return user
 
     def authentication_failed(self, request, **credentials):
         super().authentication_failed(request, **credentials)
-        log_event(Action.LOGIN_FAILED, request=request, subject=self._user_for(credentials))
+        user = self._user_for(credentials, request)
+        log_event(Action.LOGIN_FAILED, request=request, subject=user)
+        if user is not None and lockout.login_failed(user, timezone.now()):
+            log_event(Action.ACCOUNT_LOCKED, request=request, subject=user)
+            transaction.on_commit(lambda: _mail_account_locked(user))
+
+    def add_message(self, request, level, message_template=None, *args, **kwargs):
+        # "Signed in as <name>" would show the holder's name to whoever has
+        # only the password: nothing is said before the second factor.
+        if message_template == "account/messages/logged_in.txt":
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
 
     def login(self, request, user):
         super().login(request, user)
@@ -67,10 +101,33 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         )
 
     @staticmethod
-    def _user_for(credentials):
+    def _user_for(credentials, request=None):
+        """The account an attempt names (exact match on the normal form), or None.
+
+        Memoised on the request: the login step asks several times."""
         from accounts.models import User
 
-        email = (credentials.get("email") or credentials.get("username") or "").strip()
-        if not email or len(email) > 254:
+        typed = credentials.get("email") or credentials.get("username") or ""
+        key = emails.lookup_key(typed)
+        if key is None:
             return None
-        return User.objects.filter(email__iexact=email).first()
+        memo = getattr(request, "_portal_login_users", None)
+        if memo is None:
+            memo = {}
+            if request is not None:
+                request._portal_login_users = memo
+        if key not in memo:
+            memo[key] = User.objects.filter(email=key).first()
+        return memo[key]
+
+
+def _mail_account_locked(user) -> None:
+    queue_mail(
+        to=user.email,
+        template_prefix="accounts/email/login_locked",
+        context={
+            "name": user.get_full_name() or user.email,
+            "failures": settings.LOGIN_MAX_FAILURES,
+        },
+        language=user.language,
+    )

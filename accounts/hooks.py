@@ -60,3 +60,18 @@ def on_deactivate(user, by) -> None:
 def on_reactivate(user, by) -> None:
     for func in _on_reactivate:
         func(user, by)
+
+
+# A completed password reset: what other layers lift (the factor's lock).
+_on_password_reset: list[Callable] = []
+
+
+def register_on_password_reset(func: Callable) -> None:
+    """`func(user=..., request=...)` runs after a completed password reset."""
+    if func not in _on_password_reset:
+        _on_password_reset.append(func)
+
+
+def on_password_reset(*, user, request=None) -> None:
+    for func in _on_password_reset:
+        func(user=user, request=request)

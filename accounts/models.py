@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .emails import NOT_ASCII_MESSAGE, clean_email, is_plain_ascii, lookup_key, normalize_email
 
 
 class Language(models.TextChoices):
@@ -25,7 +28,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
-        email = self.normalize_email(email).lower()
+        email = clean_email(email)
         user = self.model(email=email, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -42,7 +45,19 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # Exact match on the normal form: never a database's case folding,
+        # which maps look-alike letters onto plain ones.
+        email = lookup_key(username)
+        if email is None:
+            raise self.model.DoesNotExist
+        return self.get(email=email)
+
+    def for_login(self, typed: str | None):
+        """The user whose login address is `typed` (normalised), or None."""
+        email = lookup_key(typed)
+        if email is None:
+            return None
+        return self.filter(email=email).first()
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -71,6 +86,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_invoicing = models.BooleanField(_("notifications: CPRO Invoicing"), default=False)
     # Raised to end every session of the user at once (deactivation, staff action).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Consecutive failed password logins: increasing delays, then a lock at
+    # LOGIN_MAX_FAILURES that only a completed password reset lifts.
+    login_failure_count = models.PositiveIntegerField(
+        _("consecutive failed logins"), default=0, editable=False
+    )
+    login_failure_at = models.DateTimeField(
+        _("last failed login"), null=True, blank=True, editable=False
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
@@ -86,7 +109,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         ordering = ["last_name", "first_name", "email"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message=_("An account with this e-mail address already exists."),
+            ),
         ]
 
     def __str__(self):
@@ -94,7 +121,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email).lower()
+        self.email = normalize_email(self.email)
+        if self.email and not is_plain_ascii(self.email):
+            raise ValidationError({"email": NOT_ASCII_MESSAGE})
 
     def get_full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part).strip()

@@ -15,6 +15,7 @@ class Action(models.TextChoices):
     LOGIN_SUCCEEDED = "login.succeeded", _("Login (password) succeeded")
     LOGIN_FAILED = "login.failed", _("Login failed")
     LOGIN_LOCKED = "login.locked", _("Login locked out")
+    ACCOUNT_LOCKED = "login.account_locked", _("Account locked after too many failed logins")
     LOGOUT = "logout", _("Logout")
     SIGNUP = "signup", _("Account created")
     EMAIL_CONFIRMED = "email.confirmed", _("E-mail address confirmed")

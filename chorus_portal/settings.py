@@ -197,6 +197,11 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
 
 ACCOUNT_ADAPTER = "accounts.adapter.PortalAccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "accounts.auth_forms.PortalLoginForm",
+    "signup": "accounts.auth_forms.PortalSignupForm",
+    "reset_password": "accounts.auth_forms.PortalResetPasswordForm",
+}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -231,7 +236,18 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 MFA_EMAIL_CODE_VALIDITY = 10 * 60
 MFA_EMAIL_RESEND_COOLDOWN = 30
 MFA_THROTTLE_FACTOR = 1  # seconds; delays of 1, 2, 4, 8 ... after failures
-MFA_MAX_FAILURES = 10  # consecutive failures before the factor is locked
+MFA_THROTTLE_MAX_DELAY = 60  # seconds: the delay stops doubling there
+MFA_MAX_FAILURES = 10  # every 10 consecutive failures lock the factor for a while
+MFA_LOCK_SECONDS = 15 * 60  # the first lock; each next one in a row lasts twice as long
+MFA_LOCK_MAX_SECONDS = 24 * 60 * 60
+MFA_HARD_CAP = 100  # then locked until a completed password reset (or staff)
+MFA_EMAIL_CODES_KEPT = 10  # login attempts of one user that keep a live code
+
+# Password step: consecutive failures per account (the address normalised,
+# keyed on the user when the address exists), beyond allauth's rate limits.
+LOGIN_FREE_FAILURES = 5  # then each attempt waits 1, 2, 4 ... seconds more
+LOGIN_MAX_DELAY = 5 * 60
+LOGIN_MAX_FAILURES = 100  # then locked until a completed password reset
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Internationalisation ---------------------------------------------------

@@ -20,7 +20,7 @@ from activity.models import Action
 from activity.services import log_event
 from chorus_portal.mail import queue_mail
 
-from .models import EmailDevice
+from .models import EmailCode, EmailDevice
 
 ATTEMPT_SESSION_KEY = "mfa_login_attempt"
 CODE_RE = re.compile(r"\d{6}", re.ASCII)
@@ -38,6 +38,8 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True)
 class Result:
     outcome: Outcome
+    # COOLDOWN/THROTTLED: when to try again; LOCKED: when the lock lifts
+    # (None: locked until a password reset or staff unlock it).
     until: datetime | None = None
 
 
@@ -45,6 +47,10 @@ def _digest(code: str, attempt: str, device_id: int) -> str:
     message = f"{device_id}:{attempt}:{code}".encode()
     key = hashlib.sha256(f"mfa-email-code:{settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _attempt_key(attempt: str) -> str:
+    return hashlib.sha256(attempt.encode()).hexdigest()
 
 
 def email_device_for(user) -> EmailDevice:
@@ -67,26 +73,54 @@ def start_login_attempt(request, user) -> None:
     """Called right after the password step: a new attempt and its first code."""
     request.session[ATTEMPT_SESSION_KEY] = secrets.token_urlsafe(32)
     # A fresh password step always gets its code: the cooldown guards "resend"
-    # only (the password step has its own rate limits).
-    send_email_code(request=request, user=user, ignore_cooldown=True)
+    # within one attempt only (the password step has its own rate limits).
+    send_email_code(request=request, user=user)
 
 
-def send_email_code(*, request, user, ignore_cooldown: bool = False) -> Result:
-    attempt = login_attempt(request)
+def lock_state(user) -> Result | None:
+    """LOCKED with the time it lifts, or None: for the factor page."""
+    device = EmailDevice.objects.filter(user=user).first()
+    if device is None:
+        return None
+    state = device.lock_state(timezone.now())
+    if state is None:
+        return None
+    return Result(Outcome.LOCKED, until=None if state == "reset" else state)
+
+
+def _locked(device, now) -> Result | None:
+    state = device.lock_state(now)
+    if state is None:
+        return None
+    return Result(Outcome.LOCKED, until=None if state == "reset" else state)
+
+
+def send_email_code(*, request, user) -> Result:
+    """Mail a code for this session's login attempt (a resend replaces it)."""
+    attempt = _attempt_key(login_attempt(request))
     email_device_for(user)
     now = timezone.now()
     with transaction.atomic():
         device = EmailDevice.objects.select_for_update().get(user=user)
-        if device.locked_at:
-            return Result(Outcome.LOCKED)
-        allowed, info = device.generate_is_allowed()
-        if not allowed and not ignore_cooldown:
-            return Result(Outcome.COOLDOWN, until=info.get("next_generation_at"))
+        locked = _locked(device, now)
+        if locked:
+            return locked
+        current = EmailCode.objects.filter(device=device, attempt=attempt).first()
+        cooldown = timedelta(seconds=settings.MFA_EMAIL_RESEND_COOLDOWN)
+        if current and now < current.sent_at + cooldown:
+            return Result(Outcome.COOLDOWN, until=current.sent_at + cooldown)
         code = f"{secrets.randbelow(1_000_000):06d}"
-        device.code_digest = _digest(code, attempt, device.pk)
-        device.code_valid_until = now + timedelta(seconds=settings.MFA_EMAIL_CODE_VALIDITY)
-        device.last_generated_timestamp = now
-        device.save(update_fields=["code_digest", "code_valid_until", "last_generated_timestamp"])
+        valid_until = now + timedelta(seconds=settings.MFA_EMAIL_CODE_VALIDITY)
+        EmailCode.objects.update_or_create(
+            device=device,
+            attempt=attempt,
+            defaults={
+                "digest": _digest(code, attempt, device.pk),
+                "sent_at": now,
+                "valid_until": valid_until,
+            },
+        )
+        _prune_codes(device, now)
     queue_mail(
         to=user.email,
         template_prefix="mfa/email/login_code",
@@ -101,48 +135,84 @@ def send_email_code(*, request, user, ignore_cooldown: bool = False) -> Result:
     return Result(Outcome.SENT)
 
 
+def _prune_codes(device, now) -> None:
+    """Expired codes go; at most MFA_EMAIL_CODES_KEPT attempts keep a live code."""
+    EmailCode.objects.filter(device=device, valid_until__lte=now).delete()
+    keep = list(
+        EmailCode.objects.filter(device=device)
+        .order_by("-sent_at", "-pk")
+        .values_list("pk", flat=True)[: settings.MFA_EMAIL_CODES_KEPT]
+    )
+    EmailCode.objects.filter(device=device).exclude(pk__in=keep).delete()
+
+
+def _lock_duration(lock_number: int) -> timedelta | None:
+    """The n-th lock in a row lasts twice the one before; None past the hard cap."""
+    seconds = settings.MFA_LOCK_SECONDS * (2 ** min(lock_number - 1, 20))
+    return timedelta(seconds=min(seconds, settings.MFA_LOCK_MAX_SECONDS))
+
+
 def verify_email_code(*, request, user, code: str) -> Result:
-    attempt = login_attempt(request)
+    attempt = _attempt_key(login_attempt(request))
     email_device_for(user)
     now = timezone.now()
+    lock_until = None
     with transaction.atomic():
         device = EmailDevice.objects.select_for_update().get(user=user)
-        if device.locked_at:
-            return Result(Outcome.LOCKED)
+        locked = _locked(device, now)
+        if locked:
+            return locked
         allowed, info = device.verify_is_allowed()
         if not allowed:
             return Result(Outcome.THROTTLED, until=info.get("locked_until"))
         matched = False
-        if CODE_RE.fullmatch(code or "") and device.code_digest:
+        row = EmailCode.objects.filter(device=device, attempt=attempt).first()
+        if CODE_RE.fullmatch(code or "") and row is not None and now < row.valid_until:
             expected = _digest(code, attempt, device.pk)
-            if hmac.compare_digest(expected, device.code_digest) and (
-                device.code_valid_until and now < device.code_valid_until
-            ):
+            if hmac.compare_digest(expected, row.digest):
                 # Only one of any number of concurrent submissions wins the code.
-                matched = bool(
-                    EmailDevice.objects.filter(pk=device.pk, code_digest=expected).update(
-                        code_digest="",
-                        code_valid_until=None,
-                        throttling_failure_count=0,
-                        throttling_failure_timestamp=None,
-                        last_generated_timestamp=None,
-                        last_used_at=now,
-                    )
-                )
-        if not matched:
+                matched = EmailCode.objects.filter(pk=row.pk).delete()[0] > 0
+        if matched:
+            EmailDevice.objects.filter(pk=device.pk).update(
+                throttling_failure_count=0,
+                throttling_failure_timestamp=None,
+                locked_at=None,
+                locked_until=None,
+                last_used_at=now,
+            )
+        else:
             EmailDevice.objects.filter(pk=device.pk).update(
                 throttling_failure_count=F("throttling_failure_count") + 1,
                 throttling_failure_timestamp=now,
             )
             device.refresh_from_db(fields=["throttling_failure_count"])
-            locked = device.throttling_failure_count >= settings.MFA_MAX_FAILURES
+            failures = device.throttling_failure_count
+            locked = failures % settings.MFA_MAX_FAILURES == 0
             if locked:
-                EmailDevice.objects.filter(pk=device.pk).update(locked_at=now)
+                if failures >= settings.MFA_HARD_CAP:
+                    lock_until = None  # until a password reset or staff
+                else:
+                    lock_until = now + _lock_duration(failures // settings.MFA_MAX_FAILURES)
+                EmailDevice.objects.filter(pk=device.pk).update(
+                    locked_at=now, locked_until=lock_until
+                )
+                # The owner hears of it, with what to do.
+                until_for_mail = lock_until
+                transaction.on_commit(
+                    lambda: _mail_lock(user, until=until_for_mail, failures=failures)
+                )
     if not matched:
         log_event(Action.FACTOR_FAILED, request=request, actor=user, factor="email")
         if locked:
-            log_event(Action.FACTOR_LOCKED, request=request, actor=user, factor="email")
-            return Result(Outcome.LOCKED)
+            log_event(
+                Action.FACTOR_LOCKED,
+                request=request,
+                actor=user,
+                factor="email",
+                failures=failures,
+                until=lock_until.isoformat() if lock_until else "password reset",
+            )
+            return Result(Outcome.LOCKED, until=lock_until)
         return Result(Outcome.INVALID)
     device.refresh_from_db()
     django_otp.login(request, device)
@@ -153,13 +223,36 @@ def verify_email_code(*, request, user, code: str) -> Result:
     return Result(Outcome.VERIFIED)
 
 
-def unlock_email_device(*, device: EmailDevice, by, request=None) -> None:
-    EmailDevice.objects.filter(pk=device.pk).update(
-        locked_at=None, throttling_failure_count=0, throttling_failure_timestamp=None
+def _mail_lock(user, *, until, failures: int) -> None:
+    queue_mail(
+        to=user.email,
+        template_prefix="mfa/email/factor_locked",
+        context={
+            "name": user.get_full_name() or user.email,
+            "failures": failures,
+            "until": timezone.localtime(until) if until else None,
+        },
+        language=user.language,
     )
-    log_event(Action.FACTOR_UNLOCKED, request=request, actor=by, subject=device.user)
+
+
+def unlock_email_device(*, device: EmailDevice, by, request=None, reason: str = "staff") -> None:
+    EmailDevice.objects.filter(pk=device.pk).update(
+        locked_at=None,
+        locked_until=None,
+        throttling_failure_count=0,
+        throttling_failure_timestamp=None,
+    )
+    log_event(Action.FACTOR_UNLOCKED, request=request, actor=by, subject=device.user, reason=reason)
+
+
+def lift_locks_after_password_reset(*, user, request=None) -> None:
+    """A completed password reset proves the owner: the factor lock goes."""
+    device = EmailDevice.objects.filter(user=user).first()
+    if device and (device.locked_at or device.throttling_failure_count):
+        unlock_email_device(device=device, by=user, request=request, reason="password_reset")
 
 
 def void_codes(user, by=None) -> None:
     """A deactivated account keeps no usable code."""
-    EmailDevice.objects.filter(user=user).update(code_digest="", code_valid_until=None)
+    EmailCode.objects.filter(device__user=user).delete()

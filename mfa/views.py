@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .forms import CodeForm
-from .services import Outcome, send_email_code, verify_email_code
+from .services import Outcome, lock_state, send_email_code, verify_email_code
 
 
 def _safe_next(request) -> str:
@@ -52,8 +52,7 @@ def verify(request):
                     _("A code was sent a moment ago. You can ask for a new one at %(time)s.")
                     % {"time": _time(result.until)},
                 )
-            else:
-                messages.error(request, _locked_message())
+            # Locked: the page itself says so, with when it lifts.
             return redirect(request.get_full_path())
         form = CodeForm(request.POST)
         if form.is_valid():
@@ -67,16 +66,19 @@ def verify(request):
                     % {"time": _time(result.until)},
                 )
             elif result.outcome is Outcome.LOCKED:
-                form.add_error("code", _locked_message())
+                form.add_error("code", _locked_message(result.until))
             else:
                 form.add_error(
                     "code", _("This code is wrong or has expired. Check it or ask for a new one.")
                 )
+    lock = lock_state(user)
     return render(
         request,
         "mfa/verify.html",
         {
             "form": form,
+            "locked": lock is not None,
+            "locked_message": _locked_message(lock.until) if lock else "",
             "masked_email": _mask(user.email),
             "next": next_url,
             "title": _("Security code"),
@@ -85,8 +87,14 @@ def verify(request):
     )
 
 
-def _locked_message() -> str:
+def _locked_message(until) -> str:
+    if until is None:
+        return _(
+            "Too many wrong codes: signing in with a mailed code is locked until the "
+            "password is reset. Use “Forgot your password?” on the login page; a "
+            "completed reset lifts the lock."
+        )
     return _(
-        "Too many wrong codes: the second factor of this account is locked. "
-        "Contact the Chorus Pro support to unlock it."
-    )
+        "Too many wrong codes: signing in with a mailed code is locked until %(time)s. "
+        "If it was not you, reset your password: a completed reset lifts the lock."
+    ) % {"time": formats.date_format(timezone.localtime(until), "DATETIME_FORMAT")}

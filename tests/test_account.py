@@ -186,7 +186,7 @@ def test_preferences_apply_on_the_next_page_and_the_next_mail(client, alice, mai
     assert 'class="portal-accessible"' in html
     client.post(reverse("account_logout"))
     password_login(client, alice.email)
-    assert mailoutbox[-1].subject.startswith("[Chorus Pro] Your security code")
+    assert mailoutbox[-1].subject == "[Chorus Pro] Your security code to sign in"
     assert ActivityLog.objects.filter(action=Action.PREFERENCES_CHANGED, actor=alice).exists()
 
 
