@@ -79,14 +79,6 @@ def decidable_request_or_404(user, request_id: int) -> Request:
     return req
 
 
-def managed_structure_or_404(user, structure_id: int):
-    from .models import Structure
-
-    if not may_manage(user, structure_id):
-        raise Http404
-    return Structure.objects.get(pk=structure_id)
-
-
 def own_affiliation_or_404(user, affiliation_id: int) -> Affiliation:
     try:
         return Affiliation.objects.select_related("structure").get(
