@@ -51,6 +51,23 @@ def may_manage(user, structure_id: int) -> bool:
     return structure_id in managed_structure_ids(user)
 
 
+def is_main_manager(user, structure_id: int) -> bool:
+    """Only the active main manager holds the role itself: a delegate (a manager through
+    another source) may manage the structure but never hand the role on."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return _main_manager_structures(user).filter(structure_id=structure_id).exists()
+
+
+def main_managed_structure_or_404(user, structure_id: int):
+    """The structure whose main manager `user` is; for anyone else, delegates included, 404."""
+    from .models import Structure
+
+    if not is_main_manager(user, structure_id):
+        raise Http404
+    return Structure.objects.get(pk=structure_id)
+
+
 def decidable_request_or_404(user, request_id: int) -> Request:
     """A pending request on a structure `user` manages; anything else is not theirs."""
     try:
@@ -60,14 +77,6 @@ def decidable_request_or_404(user, request_id: int) -> Request:
     if req.structure_id is None or not may_manage(user, req.structure_id):
         raise Http404
     return req
-
-
-def managed_structure_or_404(user, structure_id: int):
-    from .models import Structure
-
-    if not may_manage(user, structure_id):
-        raise Http404
-    return Structure.objects.get(pk=structure_id)
 
 
 def own_affiliation_or_404(user, affiliation_id: int) -> Affiliation:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from activity.models import Action
 from activity.services import log_event
+from chorus_portal.mail import queue_mail
 
 from . import workflow
 from .models import (
@@ -31,6 +32,10 @@ class LastMainManager(AffiliationError):
 
 class AlreadyAttached(AffiliationError):
     pass
+
+
+class NotMainManager(AffiliationError):
+    """Only the current main manager (or staff, in the admin) may transfer the role."""
 
 
 def check_not_already_attached(
@@ -178,8 +183,23 @@ def detach(
 
 
 @transaction.atomic
-def transfer_main_manager(*, structure: Structure, to_user, by, http_request=None) -> None:
-    """Hand the main manager role to another active user of the structure."""
+def transfer_main_manager(
+    *, structure: Structure, to_user, by, http_request=None, as_staff: bool = False
+) -> None:
+    """Hand the main manager role to another active user of the structure.
+
+    Only the current main manager may do it (a delegate holding Organisation –
+    Modification may not), or staff through the admin (`as_staff`). The former and
+    the new main manager are each mailed, in their language.
+    """
+    current = (
+        Affiliation.objects.select_for_update()
+        .select_related("user")
+        .filter(structure=structure, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE)
+        .first()
+    )
+    if not as_staff and (current is None or current.user_id != by.pk):
+        raise NotMainManager
     target = (
         Affiliation.objects.select_for_update()
         .filter(structure=structure, user=to_user, status=AffiliationStatus.ACTIVE)
@@ -187,11 +207,6 @@ def transfer_main_manager(*, structure: Structure, to_user, by, http_request=Non
     )
     if target is None or target.role == Role.MAIN_MANAGER:
         raise AffiliationError("This person cannot receive the role.")
-    current = (
-        Affiliation.objects.select_for_update()
-        .filter(structure=structure, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE)
-        .first()
-    )
     if current is not None:
         current.role = Role.USER
         current.save(update_fields=["role", "updated_at"])
@@ -201,14 +216,52 @@ def transfer_main_manager(*, structure: Structure, to_user, by, http_request=Non
         target.whole_structure = True
         target.services.clear()
     target.save(update_fields=["role", "whole_structure", "updated_at"])
-    log_event(
+    entry = log_event(
         Action.ROLE_TRANSFERRED,
         request=http_request,
         actor=by,
         subject=to_user,
         structure=structure,
         previous=getattr(current, "user_id", None),
+        by_staff=as_staff,
     )
+    former = current.user if current is not None else None
+    transaction.on_commit(
+        lambda: _mail_role_transferred(
+            structure=structure, former=former, new=to_user, by=by, when=entry.created_at
+        )
+    )
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.email
+
+
+def _mail_role_transferred(*, structure: Structure, former, new, by, when) -> None:
+    """Tell the former and the new main manager, each in their own language."""
+    common = {
+        "structure": str(structure),
+        "structure_name": structure.company_name,
+        "by": _person(by),
+        "when": when,
+        "former": _person(former) if former is not None else "",
+        "new": _person(new),
+    }
+    recipients = [(new, True)]
+    if former is not None:
+        recipients.append((former, False))
+    for person, became in recipients:
+        queue_mail(
+            to=person.email,
+            template_prefix="affiliations/email/role_transferred",
+            context={
+                **common,
+                "name": _person(person),
+                "became": became,
+                "by_self": by.pk == person.pk,
+            },
+            language=person.language,
+        )
 
 
 # --- account deactivation and reactivation (registered in AppConfig.ready) ----------

@@ -22,8 +22,8 @@ from .forms import (
 from .models import Affiliation, AffiliationStatus, Service, Structure, StructureStatus
 from .permissions import (
     decidable_request_or_404,
+    main_managed_structure_or_404,
     managed_structure_ids,
-    managed_structure_or_404,
     may_manage,
     own_affiliation_or_404,
 )
@@ -215,6 +215,7 @@ def request_list(request):
 def users_area(request):
     user = request.user
     managed = managed_structure_ids(user)
+    affiliations = selectors.affiliations_of(user)
     return render(
         request,
         "affiliations/users_area.html",
@@ -225,10 +226,9 @@ def users_area(request):
             "members": selectors.users_of_managed_structures(
                 user, page=request.GET.get("users_page")
             ),
-            "managed_structures": list(
-                Structure.objects.filter(pk__in=managed).order_by("company_name")
-            ),
-            "affiliations": selectors.affiliations_of(user),
+            # Only the main manager may hand the role on (not a delegate).
+            "transferable_structures": [a.structure for a in affiliations if a.is_main_manager],
+            "affiliations": affiliations,
             "pending": selectors.pending_requests_of(user),
             "deactivated": selectors.deactivated_members(user),
             # Approving needs no reason: the browser must not demand one.
@@ -315,7 +315,9 @@ def request_refuse(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def role_transfer(request, pk: int):
-    structure = managed_structure_or_404(request.user, pk)
+    # The main manager alone: a delegate (Organisation – Modification) may manage the
+    # structure but not hand the role on, so for them the page does not exist.
+    structure = main_managed_structure_or_404(request.user, pk)
     candidates = selectors.transfer_candidates(structure)
     form = TransferForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
@@ -326,6 +328,9 @@ def role_transfer(request, pk: int):
                 by=request.user,
                 http_request=request,
             )
+        except services.NotMainManager:
+            # The role was handed on meanwhile (another tab): no longer theirs.
+            raise Http404 from None
         except services.AffiliationError:
             form.add_error("new_manager", _("Choose an active user of this structure."))
         else:

@@ -15,6 +15,7 @@ from affiliations.models import (
     AffiliationStatus,
     Request,
     RequestKind,
+    Role,
     Service,
     Structure,
 )
@@ -37,6 +38,16 @@ DEFAULT_PROFILES = {
 
 class ScopeNotAllowed(workflow.WorkflowError):
     """The user is not affiliated where the profile would apply."""
+
+
+class MainManagerProtected(workflow.NotAllowed):
+    """Someone else tried to change the profiles of the structure's main manager."""
+
+
+def _is_main_manager_of(user, structure: Structure) -> bool:
+    return Affiliation.objects.filter(
+        user=user, structure=structure, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE
+    ).exists()
 
 
 def scope_allowed(user, structure: Structure, service: Service | None) -> bool:
@@ -133,6 +144,9 @@ def save_profiles(
     """
     if not scope_allowed(user, structure, service):
         raise ScopeNotAllowed
+    if by.pk != user.pk and _is_main_manager_of(user, structure):
+        # Only the main manager changes their own profiles: a delegate never does.
+        raise MainManagerProtected
     result = SaveResult()
     current = profiles_at(user, structure, service)
     increases: dict[str, str] = {}

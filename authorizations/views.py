@@ -83,7 +83,7 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
                 table.errors.append(
                     _("The same authorization request is already waiting for a manager.")
                 )
-            except services.ScopeNotAllowed:
+            except (services.ScopeNotAllowed, services.MainManagerProtected):
                 raise Http404 from None
             else:
                 if result.request is not None:
@@ -143,6 +143,10 @@ def member_authorizations(request, pk: int):
     except Affiliation.DoesNotExist:
         raise Http404 from None
     if not may_manage(request.user, affiliation.structure_id):
+        raise Http404
+    if affiliation.is_main_manager and affiliation.user_id != request.user.pk:
+        # A delegate (Organisation – Modification) manages the other members, never the
+        # main manager: their profiles are theirs and staff's alone ("not yours": 404).
         raise Http404
     return _manage(
         request,

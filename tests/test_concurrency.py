@@ -172,3 +172,32 @@ def test_twenty_concurrent_approvals_of_an_authorization_request(alice):
     assert sum(isinstance(r, Request) for r in results) == 1, results
     assert sum(isinstance(r, AlreadyDecided) for r in results) == 19
     assert Authorization.objects.filter(user=alice, structure=structure).count() == 2
+
+
+def test_ten_concurrent_transfers_leave_one_main_manager(alice):
+    from affiliations.models import Affiliation, AffiliationStatus, Role
+    from affiliations.services import NotMainManager, transfer_main_manager
+    from tests.conftest import make_user
+    from tests.factories import attach, make_structure
+
+    structure = make_structure("Passation", services=1)
+    manager = make_user("manager-t@example.fr")
+    attach(manager, structure, role=Role.MAIN_MANAGER)
+    targets = [make_user(f"heir{i}@example.fr") for i in range(10)]
+    for target in targets:
+        attach(target, structure)
+
+    def transfer(index):
+        # The main manager hands the role on from ten tabs at once, to ten people.
+        transfer_main_manager(structure=structure, to_user=targets[index], by=manager)
+        return targets[index]
+
+    results = _run_at_once(10, transfer)
+    winners = [r for r in results if not isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    assert sum(isinstance(r, NotMainManager) for r in results) == 9, results
+    holders = Affiliation.objects.filter(
+        structure=structure, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE
+    )
+    assert list(holders.values_list("user", flat=True)) == [winners[0].pk]
+    assert ActivityLog.objects.filter(action=Action.ROLE_TRANSFERRED).count() == 1

@@ -121,7 +121,7 @@ def test_managers_inbox(signed_in, alice, size):
     )
     for member in members:
         member.services.set(services)
-    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 21
+    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 20
 
 
 @pytest.mark.parametrize("size", [10, 1000])
@@ -187,7 +187,7 @@ def test_managers_member_page_and_users_area(signed_in, members):
     client = signed_in(manager)
     url = reverse("authorizations:member-authorizations", args=[affiliations[0].pk])
     assert count_queries(client, url, {"service": ""}) == 11
-    assert count_queries(client, reverse("affiliations:users-area")) == 18
+    assert count_queries(client, reverse("affiliations:users-area")) == 17
 
 
 @pytest.mark.parametrize("affiliations", [1, 50])
