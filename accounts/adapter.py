@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -8,13 +9,22 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts import emails, hooks, lockout
 from activity.models import Action
 from activity.services import log_event
 from chorus_portal.mail import queue_mail, queue_rendered_mail
+from chorus_portal.text import without_refused
+
+
+@dataclass(frozen=True)
+class PortalSite:
+    """What allauth's mail templates read as `current_site` (sites framework not used)."""
+
+    name: str
+    domain: str
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -91,7 +101,34 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         return confirmed
 
     def send_mail(self, template_prefix, email, context):
-        message = self.render_mail(template_prefix, email, context)
+        """Render allauth's mail in the recipient's language and queue it.
+
+        The context gets what allauth's own `send_mail` adds (the recipient's
+        address, the site) with the portal's name as the site's name.
+        """
+        from accounts.models import User
+
+        request = self.request
+        ctx = {
+            "request": request,
+            "email": email,
+            "current_site": PortalSite(
+                name=settings.PORTAL_NAME, domain=request.get_host() if request else ""
+            ),
+            **context,
+        }
+        # Defence in depth: whatever reached the context (an address typed at
+        # signup, a browser's name), no invisible or control character is quoted.
+        ctx = {
+            key: without_refused(value) if isinstance(value, str) else value
+            for key, value in ctx.items()
+        }
+        recipient = context.get("user")
+        if not isinstance(recipient, User):
+            recipient = User.objects.for_login(email)
+        language = getattr(recipient, "language", "") or translation.get_language()
+        with translation.override(language):
+            message = self.render_mail(template_prefix, email, ctx)
         html = ""
         for content, mimetype in getattr(message, "alternatives", []):
             if mimetype == "text/html":

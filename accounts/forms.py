@@ -1,8 +1,8 @@
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from chorus_portal.text import validate_multiline, validate_one_line
 
 from .contact import COUNTRIES, normalise_phone, normalise_postal_code
 from .models import Language
@@ -14,11 +14,13 @@ class SignupForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
         max_length=150,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     last_name = forms.CharField(
         label=_("Last name"),
         max_length=150,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
 
@@ -29,23 +31,13 @@ class SignupForm(forms.Form):
         user.save(update_fields=["first_name", "last_name", "language"])
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _clean_text(value: str) -> str:
-    value = (value or "").strip()
-    if _CONTROL.search(value):
-        raise forms.ValidationError(_("This text contains invisible control characters."))
-    return value
-
-
 class _NameField(forms.CharField):
     def __init__(self, **kwargs):
-        super().__init__(max_length=150, required=True, **kwargs)
+        super().__init__(max_length=150, required=True, validators=[validate_one_line], **kwargs)
         self.error_messages["required"] = _("This field is required.")
 
     def clean(self, value):
-        value = _clean_text(super().clean(value))
+        value = super().clean(value)
         if not value:
             raise forms.ValidationError(self.error_messages["required"], code="required")
         return value
@@ -69,11 +61,12 @@ class PhoneForm(forms.Form):
         help_text=_("French (01 23 45 67 89) or international (+44 20 7946 0958) number"),
         max_length=32,
         required=False,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
 
     def clean_phone(self):
-        value = _clean_text(self.cleaned_data["phone"])
+        value = self.cleaned_data["phone"]
         if not value:
             return ""
         try:
@@ -87,24 +80,28 @@ class AddressForm(forms.Form):
         label=_("Street"),
         max_length=255,
         required=False,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
     )
     address_complement = forms.CharField(
         label=_("Address complement"),
         max_length=255,
         required=False,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
     postal_code = forms.CharField(
         label=_("Postal code"),
         max_length=16,
         required=False,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
     )
     city = forms.CharField(
         label=_("City"),
         max_length=128,
         required=False,
+        validators=[validate_one_line],
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     country = forms.ChoiceField(
@@ -116,12 +113,6 @@ class AddressForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("street", "address_complement", "city"):
-            if name in cleaned:
-                try:
-                    cleaned[name] = _clean_text(cleaned[name])
-                except forms.ValidationError as error:
-                    self.add_error(name, error)
         postal = (cleaned.get("postal_code") or "").strip()
         if postal and cleaned.get("country"):
             try:
@@ -137,14 +128,12 @@ class BiographyForm(forms.Form):
         help_text=_("2,000 characters at most."),
         max_length=2000,
         required=False,
+        validators=[validate_multiline],
         widget=forms.Textarea(attrs={"rows": 6}),
     )
 
     def clean_biography(self):
-        value = self.cleaned_data["biography"].replace("\r\n", "\n")
-        if _CONTROL.search(value):
-            raise forms.ValidationError(_("This text contains invisible control characters."))
-        return value.strip()
+        return self.cleaned_data["biography"].replace("\r\n", "\n").strip()
 
 
 # field group (URL segment) → (form, title)

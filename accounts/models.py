@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from chorus_portal.text import validate_multiline, validate_one_line
+
 from .emails import NOT_ASCII_MESSAGE, clean_email, is_plain_ascii, lookup_key, normalize_email
 
 
@@ -64,16 +66,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person using the portal. The e-mail address is the login."""
 
     email = models.EmailField(_("login e-mail address"), max_length=254, unique=True)
-    first_name = models.CharField(_("first name"), max_length=150, blank=True)
-    last_name = models.CharField(_("last name"), max_length=150, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
-    street = models.CharField(_("street"), max_length=255, blank=True)
-    address_complement = models.CharField(_("address complement"), max_length=255, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=16, blank=True)
-    city = models.CharField(_("city"), max_length=128, blank=True)
+    first_name = models.CharField(
+        _("first name"), max_length=150, blank=True, validators=[validate_one_line]
+    )
+    last_name = models.CharField(
+        _("last name"), max_length=150, blank=True, validators=[validate_one_line]
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[validate_one_line])
+    street = models.CharField(
+        _("street"), max_length=255, blank=True, validators=[validate_one_line]
+    )
+    address_complement = models.CharField(
+        _("address complement"), max_length=255, blank=True, validators=[validate_one_line]
+    )
+    postal_code = models.CharField(
+        _("postal code"), max_length=16, blank=True, validators=[validate_one_line]
+    )
+    city = models.CharField(_("city"), max_length=128, blank=True, validators=[validate_one_line])
     country = models.CharField(_("country"), max_length=2, blank=True, default="FR")
     photo = models.FileField(_("photo"), upload_to="photos/", blank=True, editable=False)
-    biography = models.TextField(_("biography"), max_length=2000, blank=True)
+    biography = models.TextField(
+        _("biography"), max_length=2000, blank=True, validators=[validate_multiline]
+    )
     language = models.CharField(
         _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
     )

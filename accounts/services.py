@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
+from allauth.utils import build_absolute_uri
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
 
 from activity.models import Action
-from activity.services import log_event
+from activity.services import client_ip, log_event
 from chorus_portal.mail import queue_mail
+from chorus_portal.text import without_refused
 
 from . import hooks
 from .models import User
@@ -115,4 +121,43 @@ def _mail(user: User, prefix: str) -> None:
         lambda: queue_mail(
             to=user.email, template_prefix=prefix, context=context, language=user.language
         )
+    )
+
+
+# --- Lost password ------------------------------------------------------------
+
+# A request refused by the rate limits is logged once an hour per IP and per
+# account, so flooding the form cannot flood the activity log either.
+_WITHHELD_LOG_SECONDS = 60 * 60
+_USER_AGENT_LENGTH = 200
+
+
+def password_reset_withheld(*, email: str, http_request) -> None:
+    """A lost-password request over the limits: no mail; logged, at most hourly."""
+    user = User.objects.for_login(email)
+    marks = [f"portal:reset-withheld:ip:{client_ip(http_request) or 'unknown'}"]
+    if user is not None:
+        marks.append(f"portal:reset-withheld:user:{user.pk}")
+    fresh = [cache.add(mark, True, _WITHHELD_LOG_SECONDS) for mark in marks]
+    if any(fresh):
+        log_event(Action.PASSWORD_RESET_WITHHELD, request=http_request, subject=user)
+
+
+def password_reset_completed(*, user: User, http_request) -> None:
+    """The password was set from a mailed link: log it and tell the person."""
+    log_event(Action.PASSWORD_RESET, request=http_request, actor=user, subject=user)
+    adapter = get_adapter(http_request)
+    user_agent = http_request.META.get("HTTP_USER_AGENT", "")
+    adapter.send_mail(
+        "account/email/password_reset",
+        user.email,
+        {
+            "user": user,
+            "timestamp": timezone.now(),
+            "ip": client_ip(http_request) or "?",
+            "user_agent": without_refused(user_agent)[:_USER_AGENT_LENGTH],
+            "password_reset_url": build_absolute_uri(
+                http_request, reverse("account_reset_password")
+            ),
+        },
     )

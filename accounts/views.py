@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from allauth.account import views as allauth_views
 from allauth.account.decorators import reauthentication_required
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -176,3 +178,28 @@ def deactivate(request):
         "accounts/deactivate.html",
         {"title": _("Deactivate/Reactivate a user account"), "form": form, "blockers": blockers},
     )
+
+
+class PasswordResetView(allauth_views.PasswordResetView):
+    """Lost password. Over the rate limits (settings.ACCOUNT_RATE_LIMITS) no mail
+    goes, but the page answers exactly as when one does: the same for known and
+    unknown addresses, and nothing tells a caller that the limit was reached."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].lower()
+        if ratelimit.consume(self.request, action="reset_password", key=email):
+            form.save(self.request)
+        else:
+            services.password_reset_withheld(email=email, http_request=self.request)
+        # allauth's own form_valid would answer 429: go straight to the redirect.
+        return super(allauth_views.PasswordResetView, self).form_valid(form)
+
+
+class PasswordResetFromKeyView(allauth_views.PasswordResetFromKeyView):
+    """The new password from a mailed link; the person is told by mail."""
+
+    def form_valid(self, form):
+        user = self.reset_user
+        response = super().form_valid(form)
+        services.password_reset_completed(user=user, http_request=self.request)
+        return response

@@ -20,6 +20,10 @@ class Action(models.TextChoices):
     SIGNUP = "signup", _("Account created")
     EMAIL_CONFIRMED = "email.confirmed", _("E-mail address confirmed")
     PASSWORD_RESET = "password.reset", _("Password reset")
+    PASSWORD_RESET_WITHHELD = (
+        "password.reset_withheld",
+        _("Lost-password mail withheld (limit reached)"),
+    )
     FACTOR_CODE_SENT = "factor.code_sent", _("Second-factor code sent")
     FACTOR_SUCCEEDED = "factor.succeeded", _("Second factor succeeded")
     FACTOR_FAILED = "factor.failed", _("Second factor failed")

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from chorus_portal.fields import IdModelChoiceField, IdModelMultipleChoiceField
+from chorus_portal.text import validate_multiline
 
 from .models import RequestStatus, Service
 
@@ -68,6 +69,7 @@ class AffiliationRequestForm(_ScopedServicesForm):
         label=_("Comment"),
         help_text=_("Explain your request to the structure's manager."),
         max_length=2000,
+        validators=[validate_multiline],
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("A comment is required to explain your request.")},
     )
@@ -96,6 +98,7 @@ class RefusalForm(forms.Form):
         label=_("Reason for the refusal"),
         help_text=_("The requester will read it."),
         max_length=2000,
+        validators=[validate_multiline],
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("A refusal needs a reason.")},
     )

@@ -257,7 +257,8 @@ def requests_decide(request):
     if not approve:
         refusal = RefusalForm(request.POST)
         if not refusal.is_valid():
-            messages.error(request, _("A refusal needs a reason."))
+            # The reason's own error: missing, or carrying a forbidden character.
+            messages.error(request, refusal.errors["reason"][0])
             return redirect("affiliations:users-area")
         reason = refusal.cleaned_data["reason"]
     decided = 0

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from chorus_portal.text import validate_multiline
+
 from .models import Application, Level
 
 
@@ -104,5 +106,6 @@ class ScopeForm(forms.Form):
         label=_("Comment for the managers (optional)"),
         required=False,
         max_length=2000,
+        validators=[validate_multiline],
         widget=forms.Textarea(attrs={"rows": 2}),
     )

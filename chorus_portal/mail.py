@@ -14,11 +14,22 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_tasks import task
 
+from .text import without_refused
+
 _HEADER_BREAK = re.compile(r"[\r\n]")
 
 
 def render_mail(template_prefix: str, context: dict, language: str) -> tuple[str, str]:
-    """Render `<prefix>_subject.txt` and `<prefix>_body.txt` in `language`."""
+    """Render `<prefix>_subject.txt` and `<prefix>_body.txt` in `language`.
+
+    Text quoted from the database (names, a refusal reason, a structure's name)
+    loses any control or invisible character but its line breaks, so that even
+    text stored before the forms refused them cannot reorder or hide a mail's words.
+    """
+    context = {
+        key: without_refused(value, multiline=True) if isinstance(value, str) else value
+        for key, value in context.items()
+    }
     with translation.override(language):
         subject = render_to_string(f"{template_prefix}_subject.txt", context)
         body = render_to_string(f"{template_prefix}_body.txt", context)

@@ -217,13 +217,17 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.tokens.PortalTokenGenerator"
+# The site's name in every mail (allauth's `current_site.name`, see the adapter).
+PORTAL_NAME = "Chorus Pro"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chorus Pro] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if HTTPS else "http"
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
-    "reset_password": "20/m/ip,5/m/key",
+    # Lost password: 3 mails an hour and 10 a day per address, 20 an hour per IP.
+    # Beyond them the page answers as if the mail had gone (see PasswordResetView).
+    "reset_password": "20/h/ip,3/h/key,10/d/key",
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reauthenticate": "10/m/ip",

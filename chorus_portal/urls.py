@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.http import Http404
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
+
+from accounts import views as account_views
 
 from . import views
 from .converters import IdConverter
@@ -19,6 +21,18 @@ urlpatterns = [
     path("accounts/email/", _not_offered),
     path("accounts/password/change/", _not_offered),
     path("accounts/password/set/", _not_offered),
+    # allauth's lost-password pages with the portal's limits, log and mail: the
+    # same paths and names as allauth's, found first.
+    path(
+        "accounts/password/reset/",
+        account_views.PasswordResetView.as_view(),
+        name="account_reset_password",
+    ),
+    re_path(
+        r"^accounts/password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        account_views.PasswordResetFromKeyView.as_view(),
+        name="account_reset_password_from_key",
+    ),
     path("accounts/", include("allauth.urls")),
     path("mfa/", include("mfa.urls")),
     path("", include("accounts.urls")),

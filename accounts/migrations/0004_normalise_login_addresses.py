@@ -50,7 +50,7 @@ def normalise(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_login_failure_count"),
+        ("accounts", "0003_login_failures_and_typed_text"),
         ("account", "0009_emailaddress_unique_primary_email"),
     ]
 
