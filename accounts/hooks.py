@@ -60,3 +60,24 @@ def on_deactivate(user, by) -> None:
 def on_reactivate(user, by) -> None:
     for func in _on_reactivate:
         func(user, by)
+
+
+# Who may see a person's photo besides its owner: each layer that relates people
+# (affiliations: colleagues of an active structure) registers a condition.
+_photo_audience: list[Callable] = []
+
+
+def register_photo_audience(func: Callable) -> None:
+    """`func(viewer)` returns a Q on User matching the people whose photo `viewer` may see."""
+    if func not in _photo_audience:
+        _photo_audience.append(func)
+
+
+def photo_audience(viewer):
+    """A Q on User: the people whose photo `viewer` may see, besides their own (none if unset)."""
+    from django.db.models import Q
+
+    condition = Q(pk__in=[])
+    for func in _photo_audience:
+        condition |= func(viewer)
+    return condition

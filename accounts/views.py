@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -101,12 +101,30 @@ def photo_edit(request):
     return render(request, "accounts/photo_edit.html", {"title": _("Profile photo"), "form": form})
 
 
+def _photo_owner(viewer: User, pk: int) -> User | None:
+    """The active user `pk` if `viewer` may see their photo: themselves, or a colleague.
+
+    Who counts as a colleague comes from the other layers (hooks.photo_audience):
+    one query, none for one's own photo.
+    """
+    if pk == viewer.pk:
+        return viewer
+    return (
+        User.objects.filter(hooks.photo_audience(viewer), pk=pk, is_active=True)
+        .only("id", "photo")
+        .first()
+    )
+
+
 @login_required
 @require_GET
 def photo(request, pk: int):
-    """A user's photo, for signed-in people only, always as JPEG."""
-    owner = get_object_or_404(User.objects.only("id", "photo"), pk=pk)
-    if not owner.photo:
+    """A user's photo, for its owner and their colleagues only, always as JPEG.
+
+    Anyone else gets the same 404 as for a user without a photo or no user at all.
+    """
+    owner = _photo_owner(request.user, pk)
+    if owner is None or not owner.photo:
         raise Http404
     try:
         handle = owner.photo.open("rb")

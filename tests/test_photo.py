@@ -6,8 +6,23 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
+
+from accounts.services import deactivate
+from affiliations.models import (
+    Affiliation,
+    AffiliationStatus,
+    Role,
+    Service,
+    Structure,
+    StructureStatus,
+)
+from affiliations.services import detach
+from tests.conftest import make_user, password_login
+from tests.factories import attach, make_structure
 
 pytestmark = pytest.mark.django_db
 
@@ -138,14 +153,128 @@ def test_replace_and_remove_leave_no_orphan(
     assert not alice.photo and stored_files(media) == []
 
 
-def test_photo_is_served_to_signed_in_people_only(signed_in, client, alice, bob):
-    upload(signed_in(alice), "me.jpg", image_bytes("JPEG"))
-    url = reverse("accounts:photo", args=[alice.pk])
-    response = signed_in(bob).get(url)
+def served_jpeg(response) -> bytes:
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert b"".join(response.streaming_content).startswith(b"\xff\xd8\xff")
-    anonymous = client.get(url)
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous.url
-    assert signed_in(bob).get(reverse("accounts:photo", args=[bob.pk])).status_code == 404
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xff\xd8\xff")
+    return body
+
+
+def photo_url(user) -> str:
+    return reverse("accounts:photo", args=[user.pk])
+
+
+@pytest.fixture
+def alice_photo(signed_in, alice):
+    assert upload(signed_in(alice), "me.jpg", image_bytes("JPEG")).status_code == 302
+    alice.refresh_from_db()
+    return photo_url(alice)
+
+
+def test_the_owner_sees_their_photo(signed_in, alice, alice_photo):
+    served_jpeg(signed_in(alice).get(alice_photo))
+
+
+def test_a_colleague_sharing_an_active_structure_sees_the_photo(signed_in, alice, bob, alice_photo):
+    shared = make_structure()
+    attach(alice, shared, role=Role.MAIN_MANAGER)
+    # Attached to one service only: still a member of the same structure.
+    attach(bob, shared, services=[Service.objects.create(structure=shared, code="S1", name="S1")])
+    served_jpeg(signed_in(bob).get(alice_photo))
+
+
+def test_a_user_sharing_no_active_structure_gets_404(signed_in, alice, bob, alice_photo):
+    attach(alice, make_structure())
+    attach(bob, make_structure())
+    assert signed_in(bob).get(alice_photo).status_code == 404
+    # Sequential ids reveal nothing: a missing photo and a missing user answer alike.
+    assert signed_in(bob).get(photo_url(bob)).status_code == 404
+    assert signed_in(bob).get(reverse("accounts:photo", args=[10**9])).status_code == 404
+
+
+def test_a_detached_colleague_no_longer_sees_the_photo(signed_in, alice, bob, alice_photo):
+    shared = make_structure()
+    attach(alice, shared)
+    membership = attach(bob, shared)
+    colleague = signed_in(bob)
+    served_jpeg(colleague.get(alice_photo))
+    detach(user=bob, affiliation=membership, services=None)
+    membership.refresh_from_db()
+    assert membership.status == AffiliationStatus.DELETED
+    assert colleague.get(alice_photo).status_code == 404
+
+
+def test_the_owners_own_detachment_hides_the_photo_too(signed_in, alice, bob, alice_photo):
+    shared = make_structure()
+    membership = attach(alice, shared)
+    attach(bob, shared)
+    detach(user=alice, affiliation=membership, services=None)
+    assert signed_in(bob).get(alice_photo).status_code == 404
+
+
+@pytest.mark.parametrize("status", [AffiliationStatus.DELETED, AffiliationStatus.DEACTIVATED])
+def test_a_former_affiliation_shares_nothing(signed_in, alice, bob, alice_photo, status):
+    shared = make_structure()
+    attach(alice, shared)
+    Affiliation.objects.filter(pk=attach(bob, shared).pk).update(status=status)
+    assert signed_in(bob).get(alice_photo).status_code == 404
+
+
+def test_an_inactive_structure_shares_nothing(signed_in, alice, bob, alice_photo):
+    shared = make_structure()
+    attach(alice, shared)
+    attach(bob, shared)
+    Structure.objects.filter(pk=shared.pk).update(status=StructureStatus.INACTIVE)
+    assert signed_in(bob).get(alice_photo).status_code == 404
+
+
+def test_a_deactivated_users_photo_is_hidden_from_colleagues(signed_in, alice, bob, alice_photo):
+    shared = make_structure()
+    attach(alice, shared)
+    attach(bob, shared)
+    colleague = signed_in(bob)
+    served_jpeg(colleague.get(alice_photo))
+    deactivate(user=alice, by=alice)
+    assert colleague.get(alice_photo).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client, alice_photo):
+    response = client.get(alice_photo)
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_a_password_only_session_cannot_fetch_a_photo(client, alice, bob, alice_photo):
+    shared = make_structure()
+    attach(alice, shared)
+    attach(bob, shared)
+    for user in (alice, bob):
+        half = Client()
+        password_login(half, user.email)
+        response = half.get(alice_photo)
+        assert response.status_code == 302 and response.url.startswith("/mfa/verify/")
+        assert not getattr(response, "streaming", False)
+
+
+def test_the_access_check_costs_at_most_one_query(
+    rf, alice, bob, alice_photo, django_assert_num_queries
+):
+    from accounts.views import photo
+
+    shared = make_structure()
+    attach(alice, shared)
+    attach(bob, shared)
+    carol = make_user("carol@example.fr")
+
+    def fetch(viewer):
+        request = rf.get(alice_photo)
+        request.user = viewer
+        return photo(request, pk=alice.pk)
+
+    with django_assert_num_queries(0):  # the owner's row is already loaded
+        served_jpeg(fetch(alice))
+    with django_assert_num_queries(1):
+        served_jpeg(fetch(bob))
+    with django_assert_num_queries(1), pytest.raises(Http404):
+        fetch(carol)
