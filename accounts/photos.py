@@ -84,6 +84,8 @@ def process_photo(upload) -> ContentFile:
         image = image.convert("RGB")
     square = ImageOps.fit(image, (THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS)
     output = io.BytesIO()
-    # A fresh image carries no EXIF, XMP or ICC data: nothing of the original's metadata.
-    square.save(output, format="JPEG", quality=85, optimize=True)
+    # Pillow copies `info` from image to image and writes its "comment" back into a JPEG:
+    # only the pixels go into a fresh image, which has no comment, EXIF, XMP or ICC data.
+    clean = Image.frombytes("RGB", square.size, square.tobytes())
+    clean.save(output, format="JPEG", quality=85, optimize=True)
     return ContentFile(output.getvalue(), name=f"{secrets.token_urlsafe(18)}.jpg")

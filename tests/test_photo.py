@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.test import Client
 from django.urls import reverse
-from PIL import Image
+from PIL import Image, ImageCms, PngImagePlugin
 
 from accounts.services import deactivate
 from affiliations.models import (
@@ -137,6 +137,126 @@ def test_exif_is_gone(signed_in, alice):
     assert b"SecretCameraMaker" not in raw
     with Image.open(alice.photo.path) as stored:
         assert not stored.getexif()
+
+
+# Metadata planted in the uploads: none of it may reach the stored or the served file.
+PLANTED = {
+    "comment": b"PlantedComment-c0ffee",
+    "xmp": b"PlantedXmp-5ea5a1t",
+    "exif": b"PlantedExifMake-b16b00b5",
+    "text": b"PlantedText-deadbeef",
+    "itxt": b"PlantedItxt-feedface",
+    "ztxt": b"PlantedZtxt-baddcafe",
+}
+
+
+def icc_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def planted_exif() -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = PLANTED["exif"].decode()  # Make
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0)}  # GPS
+    return exif
+
+
+def xmp_packet() -> bytes:
+    return (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>'
+        + PLANTED["xmp"]
+        + b"</dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+
+
+def jpeg_with_metadata() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), "blue").save(
+        buffer,
+        format="JPEG",
+        comment=PLANTED["comment"],
+        xmp=xmp_packet(),
+        icc_profile=icc_profile(),
+        exif=planted_exif(),
+    )
+    return buffer.getvalue()
+
+
+def png_with_metadata() -> bytes:
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Comment", PLANTED["text"].decode())
+    chunks.add_text("Author", PLANTED["ztxt"].decode(), zip=True)
+    chunks.add_itxt("Description", PLANTED["itxt"].decode(), lang="fr")
+    chunks.add_itxt("XML:com.adobe.xmp", xmp_packet().decode())
+    buffer = io.BytesIO()
+    Image.new("RGBA", (300, 400), (0, 128, 0, 200)).save(
+        buffer, format="PNG", pnginfo=chunks, icc_profile=icc_profile(), exif=planted_exif()
+    )
+    return buffer.getvalue()
+
+
+def webp_with_metadata() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (500, 300), "orange").save(
+        buffer, format="WEBP", exif=planted_exif(), xmp=xmp_packet(), icc_profile=icc_profile()
+    )
+    return buffer.getvalue()
+
+
+def jpeg_segments(raw: bytes) -> list[tuple[int, bytes]]:
+    """(marker, payload) of every segment before the image data (SOS)."""
+    assert raw[:2] == b"\xff\xd8", "not a JPEG"
+    segments, position = [], 2
+    while True:
+        assert raw[position] == 0xFF, f"no marker at {position}"
+        marker = raw[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        length = int.from_bytes(raw[position + 2 : position + 4], "big")
+        segments.append((marker, raw[position + 4 : position + 2 + length]))
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            return segments
+        position += 2 + length
+
+
+def assert_no_metadata(raw: bytes) -> None:
+    for marker, payload in jpeg_segments(raw):
+        assert marker != 0xFE, "a COM segment is left"
+        if 0xE0 <= marker <= 0xEF:
+            assert marker == 0xE0 and payload.startswith(b"JFIF\0"), (
+                f"APP{marker - 0xE0} segment left: {payload[:16]!r}"
+            )
+    for text in (*PLANTED.values(), b"ICC_PROFILE", b"acsp", b"Exif\0", b"xmpmeta"):
+        assert text not in raw, text
+    with Image.open(io.BytesIO(raw)) as image:
+        assert image.format == "JPEG"
+        for key in ("comment", "xmp", "icc_profile", "exif", "photoshop", "adobe"):
+            assert key not in image.info, key
+        assert not image.getexif()
+        assert image.applist == [("APP0", image.applist[0][1])]
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("camera.jpg", jpeg_with_metadata),
+        ("drawing.png", png_with_metadata),
+        ("phone.webp", webp_with_metadata),
+    ],
+)
+def test_re_encoded_photos_carry_no_metadata(signed_in, alice, name, make):
+    content = make()
+    with Image.open(io.BytesIO(content)) as original:  # the metadata is really there
+        assert "icc_profile" in original.info and original.getexif()
+    client = signed_in(alice)
+    assert upload(client, name, content).status_code == 302
+    alice.refresh_from_db()
+    with open(alice.photo.path, "rb") as stored:
+        assert_no_metadata(stored.read())
+    assert_no_metadata(served_jpeg(client.get(photo_url(alice))))
 
 
 def test_replace_and_remove_leave_no_orphan(
