@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from chorus_portal.text import validate_multiline, validate_one_line
@@ -149,10 +150,24 @@ PROFILE_FORMS = {
 class PhotoForm(forms.Form):
     photo = forms.FileField(
         label=_("Profile photo"),
-        help_text=_("JPEG, PNG or WebP, 5 MB at most."),
+        help_text=_("JPEG, PNG or WebP, 5 MB and 16 million pixels at most."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         error_messages={"required": _("Choose a photo to upload.")},
     )
+
+    def __init__(self, *args, too_large: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The request was over the limit and its file was not received (or not in full).
+        self.too_large = too_large
+
+    def full_clean(self):
+        if not self.too_large:
+            return super().full_clean()
+        from .photos import TOO_LARGE
+
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+        self.add_error("photo", forms.ValidationError(TOO_LARGE, code="photo_too_large"))
 
     def clean_photo(self):
         from .photos import process_photo

@@ -75,3 +75,24 @@ def register_on_password_reset(func: Callable) -> None:
 def on_password_reset(*, user, request=None) -> None:
     for func in _on_password_reset:
         func(user=user, request=request)
+
+
+# Who may see a person's photo besides its owner: each layer that relates people
+# (affiliations: colleagues of an active structure) registers a condition.
+_photo_audience: list[Callable] = []
+
+
+def register_photo_audience(func: Callable) -> None:
+    """`func(viewer)` returns a Q on User matching the people whose photo `viewer` may see."""
+    if func not in _photo_audience:
+        _photo_audience.append(func)
+
+
+def photo_audience(viewer):
+    """A Q on User: the people whose photo `viewer` may see, besides their own (none if unset)."""
+    from django.db.models import Q
+
+    condition = Q(pk__in=[])
+    for func in _photo_audience:
+        condition |= func(viewer)
+    return condition

@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import hooks, services
@@ -85,30 +86,85 @@ def account_edit(request, field: str):
     )
 
 
+def _declared_length(request) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def _photo_page(request, form, status=200):
+    return render(
+        request,
+        "accounts/photo_edit.html",
+        {"title": _("Profile photo"), "form": form},
+        status=status,
+    )
+
+
+@csrf_exempt  # checked by csrf_protect below, once the upload handlers are in place
 @login_required
 @require_http_methods(["GET", "POST"])
 def photo_edit(request):
+    """The photo page. The size checks come before anything reads the request body.
+
+    A body announced over the limit is answered at once (413, the page with its error);
+    otherwise PhotoUploadLimit stops the upload as soon as the file passes 5 MB.
+    """
+    from .photos import MAX_REQUEST_BYTES, PhotoUploadLimit
+
+    if _declared_length(request) > MAX_REQUEST_BYTES:
+        return _photo_page(request, PhotoForm(data={}, too_large=True), status=413)
+    limit = PhotoUploadLimit(request)
+    # Assigning (rather than inserting) raises if the body was already parsed.
+    request.upload_handlers = [limit, *request.upload_handlers]
+    return _photo_edit(request, limit)
+
+
+@csrf_protect
+def _photo_edit(request, limit):
     user = request.user
     form = PhotoForm()
     if request.method == "POST":
-        if request.POST.get("action") == "remove":
+        data, files = request.POST, request.FILES  # the body is parsed here, through `limit`
+        if limit.exceeded:
+            return _photo_page(request, PhotoForm(data=data, too_large=True), status=413)
+        if data.get("action") == "remove":
             services.remove_photo(user=user, http_request=request)
             messages.success(request, _("Your photo has been removed."))
             return redirect("accounts:account")
-        form = PhotoForm(request.POST, request.FILES)
+        form = PhotoForm(data, files)
         if form.is_valid():
             services.set_photo(user=user, content=form.cleaned_data["photo"], http_request=request)
             messages.success(request, _("Your photo has been saved."))
             return redirect("accounts:account")
-    return render(request, "accounts/photo_edit.html", {"title": _("Profile photo"), "form": form})
+    return _photo_page(request, form)
+
+
+def _photo_owner(viewer: User, pk: int) -> User | None:
+    """The active user `pk` if `viewer` may see their photo: themselves, or a colleague.
+
+    Who counts as a colleague comes from the other layers (hooks.photo_audience):
+    one query, none for one's own photo.
+    """
+    if pk == viewer.pk:
+        return viewer
+    return (
+        User.objects.filter(hooks.photo_audience(viewer), pk=pk, is_active=True)
+        .only("id", "photo")
+        .first()
+    )
 
 
 @login_required
 @require_GET
 def photo(request, pk: int):
-    """A user's photo, for signed-in people only, always as JPEG."""
-    owner = get_object_or_404(User.objects.only("id", "photo"), pk=pk)
-    if not owner.photo:
+    """A user's photo, for its owner and their colleagues only, always as JPEG.
+
+    Anyone else gets the same 404 as for a user without a photo or no user at all.
+    """
+    owner = _photo_owner(request.user, pk)
+    if owner is None or not owner.photo:
         raise Http404
     try:
         handle = owner.photo.open("rb")

@@ -15,8 +15,9 @@ class AffiliationsConfig(AppConfig):
 
         from accounts import hooks
 
-        from . import services
+        from . import selectors, services
 
         hooks.register_deactivation_blocker(services.main_manager_blockers)
         hooks.register_on_deactivate(services.on_user_deactivated)
         hooks.register_on_reactivate(services.on_user_reactivated)
+        hooks.register_photo_audience(selectors.colleagues_condition)

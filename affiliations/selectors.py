@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from .models import (
     Affiliation,
@@ -185,3 +185,19 @@ def deactivated_members(user) -> list[Affiliation]:
         .select_related("user", "structure")
         .order_by("user__last_name", "user__first_name", "id")[:200]
     )
+
+
+def colleagues_condition(viewer) -> Q:
+    """A Q on User: people with an active affiliation to an active structure `viewer` shares.
+
+    Both affiliations must be active (deleted, detached or deactivated ones share nothing);
+    the whole structure or some of its services makes no difference.
+    """
+    shared = Affiliation.objects.filter(
+        user_id=OuterRef("pk"),
+        status=AffiliationStatus.ACTIVE,
+        structure__status=StructureStatus.ACTIVE,
+        structure__affiliations__user_id=viewer.pk,
+        structure__affiliations__status=AffiliationStatus.ACTIVE,
+    )
+    return Q(Exists(shared))

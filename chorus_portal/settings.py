@@ -269,6 +269,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Request bodies. The only file the portal takes is the profile photo (5 MB): the photo page
+# refuses a larger body unread and stops a larger file as it arrives (accounts.photos), and
+# whatever it lets through (5 MB + 64 KB of multipart framing) is held in memory, never
+# spooled to a temporary file. The largest text form (a structure with its services in the
+# admin, within DATA_UPLOAD_MAX_NUMBER_FIELDS) stays well under 1 MB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 64 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -197,3 +197,43 @@ def test_the_main_manager_is_sent_to_the_transfer(portal, page):
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Transférer le rôle de gestionnaire principal"
     )
+
+
+def test_photos_too_large_are_refused_on_the_portal_page(portal, page, settings, tmp_path):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    base = portal.url
+    sign_in(page, base, USER, DEMO_PASSWORD)
+    # A body of 6 MB: refused before it is read, with the page and its message.
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + b"\0" * (6 * 1024 * 1024))
+    page.goto(f"{base}/account/photo/")
+    page.locator("#id_photo").set_input_files(big)
+    with page.expect_response(f"{base}/account/photo/") as answer:
+        page.get_by_role("button", name="Enregistrer la photo").click()
+    assert answer.value.status == 413
+    expect(page.get_by_role("heading", level=1)).to_have_text("Photo de profil")
+    expect(page.locator("#id_photo-messages")).to_have_text("La photo dépasse 5 Mo.")
+    assert_no_axe_violations(page)
+    # A picture over 16 million pixels, in a small file.
+    dense = tmp_path / "dense.png"
+    buffer = io.BytesIO()
+    Image.new("1", (4_100, 4_100), 1).save(buffer, format="PNG")
+    dense.write_bytes(buffer.getvalue())
+    page.locator("#id_photo").set_input_files(dense)
+    page.get_by_role("button", name="Enregistrer la photo").click()
+    expect(page.locator("#id_photo-messages")).to_have_text(
+        "La photo comporte trop de pixels (16 millions au plus)."
+    )
+    # A good one is saved and shown on My account.
+    good = tmp_path / "good.png"
+    Image.new("RGB", (800, 600), "teal").save(good)
+    page.locator("#id_photo").set_input_files(good)
+    page.get_by_role("button", name="Enregistrer la photo").click()
+    page.wait_for_url(f"{base}/account/")
+    avatar = page.get_by_role("img", name="Votre photo de profil")
+    expect(avatar).to_be_visible()
+    assert page.evaluate("() => document.querySelector('img.portal-avatar').naturalWidth") == 256
