@@ -47,6 +47,14 @@ class Action(models.TextChoices):
     PROFILE_GRANTED = "profile.granted", _("Profile granted")
     PROFILE_CHANGED = "profile.changed", _("Profile changed")
     PROFILE_REMOVED = "profile.removed", _("Profile removed")
+    PASSWORD_CHANGED = "password.changed", _("Password changed")
+    PASSWORD_CHANGE_FAILED = "password.change_failed", _("Password change refused")
+    APP_ADDED = "factor.app_added", _("Authenticator application added")
+    APP_REMOVED = "factor.app_removed", _("Authenticator application removed")
+    KEY_ADDED = "factor.key_added", _("Security key added")
+    KEY_REMOVED = "factor.key_removed", _("Security key removed")
+    DEFAULT_MODE_CHANGED = "factor.default_mode", _("Default connection mode changed")
+    FACTORS_RESET = "factor.reset", _("Application and security keys reset by staff")
 
 
 class AppendOnlyError(RuntimeError):

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "allauth",
     "allauth.account",
     "dsfr",
@@ -253,6 +255,38 @@ LOGIN_FREE_FAILURES = 5  # then each attempt waits 1, 2, 4 ... seconds more
 LOGIN_MAX_DELAY = 5 * 60
 LOGIN_MAX_FAILURES = 100  # then locked until a completed password reset
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Authenticator app (TOTP): "Chorus Pro" as issuer, SHA1, 6 digits, 30 s, one
+# step either side. Drift is not followed, so the window stays ±1 step of the
+# server's clock.
+MFA_TOTP_ISSUER = "Chorus Pro"
+MFA_TOTP_TOLERANCE = 1
+OTP_TOTP_ISSUER = MFA_TOTP_ISSUER
+OTP_TOTP_SYNC = False
+OTP_TOTP_THROTTLE_FACTOR = MFA_THROTTLE_FACTOR
+
+# Security keys (WebAuthn). The relying party and its origins are fixed here,
+# never taken from the request's Host header. By default: the first allowed
+# host, over HTTPS (localhost over HTTP in development).
+_default_rp_id = next(
+    (
+        h.lstrip(".")
+        for h in ALLOWED_HOSTS
+        if h != "*" and not h.startswith("[") and not h.replace(".", "").isdigit()
+    ),
+    "",
+)
+OTP_WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID", _default_rp_id or "localhost")
+OTP_WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Chorus Pro")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "WEBAUTHN_ORIGINS",
+    ["http://localhost:8000"]
+    if OTP_WEBAUTHN_RP_ID == "localhost"
+    else [f"https://{OTP_WEBAUTHN_RP_ID}"],
+)
+# Keys are a second factor only: no login without the password first.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -5,6 +5,10 @@ import os
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 48)
 os.environ.setdefault("HTTPS", "false")
+# Security keys in tests: the test server's relying party (browser tests set
+# the live server's origin).
+os.environ.setdefault("WEBAUTHN_RP_ID", "localhost")
+os.environ.setdefault("WEBAUTHN_ORIGINS", "http://localhost:8000")
 
 from .settings import *  # noqa: E402,F403
 

@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("mfa/", include("mfa.urls")),
+    path("account/mfa/", include("mfa.account_urls")),
     path("", include("accounts.urls")),
     path("", include("affiliations.urls")),
     path("", include("authorizations.urls")),

@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
-from .models import EmailDevice
+from . import factors
+from .models import EmailDevice, FactorPreference
 from .services import unlock_email_device
 
 
@@ -46,11 +49,65 @@ class EmailDeviceInline(admin.TabularInline):
         return False
 
 
+class AppDeviceInline(admin.TabularInline):
+    """The authenticator application (never its secret)."""
+
+    model = TOTPDevice
+    extra = 0
+    fields = ("name", "confirmed", "throttling_failure_count", "created_at", "last_used_at")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name = _("authenticator application")
+    verbose_name_plural = _("authenticator application")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SecurityKeyInline(admin.TabularInline):
+    model = WebAuthnCredential
+    extra = 0
+    fields = ("name", "confirmed", "sign_count", "created_at", "last_used_at")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name = _("security key")
+    verbose_name_plural = _("security keys")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class FactorPreferenceInline(admin.StackedInline):
+    model = FactorPreference
+    extra = 0
+    fields = ("default_mode", "updated_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description=_("Reset the authenticator application and security keys"))
+def reset_factors(modeladmin, request, queryset):
+    count = sum(
+        1 for user in queryset if factors.reset_factors(user=user, by=request.user, request=request)
+    )
+    messages.success(
+        request,
+        _("Application and keys removed for %(count)d user(s); they were told by e-mail.")
+        % {"count": count},
+    )
+
+
 def _attach_user_inline():
     from accounts.admin import UserAdmin
 
-    if EmailDeviceInline not in UserAdmin.inlines:
-        UserAdmin.inlines = [*UserAdmin.inlines, EmailDeviceInline]
+    for inline in (EmailDeviceInline, FactorPreferenceInline, AppDeviceInline, SecurityKeyInline):
+        if inline not in UserAdmin.inlines:
+            UserAdmin.inlines = [*UserAdmin.inlines, inline]
+    if reset_factors not in UserAdmin.actions:
+        UserAdmin.actions = [*UserAdmin.actions, reset_factors]
 
 
 _attach_user_inline()

@@ -9,9 +9,15 @@ class MfaConfig(AppConfig):
     def ready(self):
         from accounts import hooks
 
-        from .services import lift_locks_after_password_reset, start_login_attempt, void_codes
+        from .factors import register_events
+        from .login_modes import after_password_login, lift_app_lock_after_password_reset
+        from .services import lift_locks_after_password_reset, void_codes
 
-        # After the password step, open a factor step and mail its first code.
-        hooks.register_after_password_login(start_login_attempt)
+        register_events()
+
+        # After the password step, open the factor step in the person's default
+        # mode (the first e-mail code is mailed only in e-mail mode).
+        hooks.register_after_password_login(after_password_login)
         hooks.register_on_deactivate(void_codes)
         hooks.register_on_password_reset(lift_locks_after_password_reset)
+        hooks.register_on_password_reset(lift_app_lock_after_password_reset)

@@ -97,3 +97,72 @@ class EmailCode(models.Model):
 
     def __str__(self):
         return f"{self.device} ({self.sent_at:%Y-%m-%d %H:%M})"
+
+
+class LoginMode(models.TextChoices):
+    """The ways to pass the second factor; e-mail is always available."""
+
+    EMAIL = "email", _("E-mail code")
+    APP = "app", _("Authenticator application")
+    KEY = "key", _("Security key")
+
+
+class FactorPreference(models.Model):
+    """The person's default connection mode, chosen on My multi-factor authentication."""
+
+    user = models.OneToOneField(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="factor_preference",
+        verbose_name=_("user"),
+    )
+    default_mode = models.CharField(
+        _("default connection mode"),
+        max_length=8,
+        choices=LoginMode.choices,
+        default=LoginMode.EMAIL,
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("connection mode preference")
+        verbose_name_plural = _("connection mode preferences")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.default_mode}"
+
+
+class AppLock(models.Model):
+    """An authenticator application locked after wrong codes: the e-mail factor's rules
+    (every MFA_MAX_FAILURES failures a lock that doubles, until a password reset past
+    MFA_HARD_CAP). Its failure count and delays are the device's own throttling fields."""
+
+    device = models.OneToOneField(
+        "otp_totp.TOTPDevice",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="portal_lock",
+        verbose_name=_("authenticator application"),
+    )
+    locked_at = models.DateTimeField(_("locked at"))
+    locked_until = models.DateTimeField(
+        _("locked until"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: locked until a password reset or staff reset the application."),
+    )
+
+    class Meta:
+        verbose_name = _("authenticator application lock")
+        verbose_name_plural = _("authenticator application locks")
+
+    def __str__(self):
+        return f"{self.device_id}: {self.locked_until or 'reset'}"
+
+    def lock_state(self, now):
+        """None when usable; otherwise the time the lock lifts ("reset": until a reset)."""
+        if self.locked_until is None:
+            return "reset"
+        if now < self.locked_until:
+            return self.locked_until
+        return None

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from . import login_modes
 from .forms import CodeForm
 from .services import Outcome, lock_state, send_email_code, verify_email_code
 
@@ -39,6 +40,10 @@ def verify(request):
     next_url = _safe_next(request)
     if user.is_verified():
         return redirect(next_url or "home")
+    # The application and key modes, and the choice of mode (mfa/login_modes.py).
+    handled = login_modes.dispatch(request, user, next_url)
+    if handled is not None:
+        return handled
 
     form = CodeForm()
     if request.method == "POST":
@@ -82,6 +87,7 @@ def verify(request):
             "masked_email": _mask(user.email),
             "next": next_url,
             "title": _("Security code"),
+            **login_modes.context(request, user),
         },
         status=200,
     )

@@ -1,0 +1,64 @@
+"""Query counts of My multi-factor authentication and of the factor step in each mode."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from mfa.models import FactorPreference, LoginMode
+from tests.conftest import password_login
+from tests.mfa_helpers import reauthenticate
+from tests.test_query_counts import count_queries
+
+pytestmark = pytest.mark.django_db
+
+
+def give_factors(user, keys: int) -> None:
+    TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
+    WebAuthnCredential.objects.bulk_create(
+        WebAuthnCredential(
+            user=user,
+            name=f"Clé {i}",
+            credential_id=f"k{i}".encode() * 8,
+            credential_id_sha256=f"{user.pk}-{i}",
+            public_key=b"p",
+            aaguid="0" * 36,
+        )
+        for i in range(keys)
+    )
+
+
+@pytest.mark.parametrize("keys", [2, 20])
+def test_the_pages(signed_in, alice, keys):
+    give_factors(alice, keys)
+    client = signed_in(alice)
+    assert count_queries(client, reverse("mfa_account:overview")) == 10
+    assert count_queries(client, reverse("mfa_account:keys")) == 8
+    assert count_queries(client, reverse("mfa_account:password-change")) == 7
+    reauthenticate(client)
+    assert count_queries(client, reverse("mfa_account:app-add")) == 9
+    assert count_queries(client, reverse("mfa_account:key-add")) == 8
+
+
+def test_the_app_page_before_an_application(signed_in, alice):
+    client = signed_in(alice)
+    reauthenticate(client)
+    assert count_queries(client, reverse("mfa_account:app-add")) == 9
+
+
+@pytest.mark.parametrize("keys", [2, 20])
+@pytest.mark.parametrize(
+    ("mode", "expected"), [(LoginMode.EMAIL, 7), (LoginMode.APP, 7), (LoginMode.KEY, 6)]
+)
+def test_the_factor_step_in_each_mode(client, alice, keys, mode, expected):
+    give_factors(alice, keys)
+    FactorPreference.objects.create(user=alice, default_mode=mode)
+    password_login(client, alice.email)
+    assert count_queries(client, reverse("mfa:verify")) == expected
+
+
+def test_the_factor_step_with_email_only(client, alice):
+    password_login(client, alice.email)
+    assert count_queries(client, reverse("mfa:verify")) == 7
