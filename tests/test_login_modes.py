@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import timedelta
 
@@ -341,17 +342,19 @@ def test_past_the_hard_cap_the_app_stays_locked_until_a_reset(client, signed_in,
     settings.MFA_MAX_FAILURES = 2
     settings.MFA_HARD_CAP = 4
     settings.MFA_THROTTLE_FACTOR = 0
+    settings.MFA_LOCK_SECONDS = 60
     start = timezone.now() + timedelta(minutes=5)
     with time_machine.travel(start, tick=False) as traveller:
         password_login(client, alice.email)
         wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
         app_code(client, wrong)
-        app_code(client, wrong)  # the first lock: temporary
-        traveller.move_to(start + timedelta(days=1))
+        app_code(client, wrong)  # the first lock: one minute
+        traveller.move_to(start + timedelta(minutes=2))
         wrong = f"{(int(totp.now()) + 1) % 1_000_000:06d}"
         app_code(client, wrong)
-        app_code(client, wrong)  # the hard cap
-        traveller.move_to(start + timedelta(days=30))
-        page = app_code(client, totp.now()).content.decode()
+        page = html.unescape(app_code(client, wrong).content.decode())
+        assert "jusqu'à la réinitialisation du mot de passe" in page
+        traveller.move_to(start + timedelta(minutes=50))
+        page = html.unescape(app_code(client, totp.now()).content.decode())
         assert "jusqu'à la réinitialisation du mot de passe" in page
         assert not is_verified(client)
