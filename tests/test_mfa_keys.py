@@ -102,7 +102,7 @@ def test_adding_a_key_needs_a_recent_password(signed_in, alice):
 
 def test_the_add_page_says_javascript_is_needed(alice_client):
     page = alice_client.get(ADD).content.decode()
-    assert "<noscript>" in page and "JavaScript" in page
+    assert "data-webauthn-nojs" in page and "JavaScript" in page
 
 
 def test_removing_a_key(alice_client, alice, mailoutbox, django_capture_on_commit_callbacks):

@@ -68,6 +68,7 @@
       });
     }
     root.hidden = false;
+    document.querySelectorAll("[data-webauthn-nojs]").forEach(function (note) { note.hidden = true; });
     if (!window.PublicKeyCredential || !navigator.credentials) {
       say(root, "unsupported");
       if (button) { button.disabled = true; }
