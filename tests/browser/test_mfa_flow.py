@@ -334,7 +334,9 @@ def test_every_new_page_passes_axe(portal, page, settings, language):
             status = page.locator("[data-webauthn-status]")
             expect(status).to_contain_text("Try again" if language == "en" else "Réessayez")
         assert_no_axe_violations(page)
-    other = "Utiliser un autre mode de connexion" if language == "fr" else "Use another connection mode"
+    other = (
+        "Utiliser un autre mode de connexion" if language == "fr" else "Use another connection mode"
+    )
     page.get_by_role("link", name=other).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(other)
     assert_no_axe_violations(page)
