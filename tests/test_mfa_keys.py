@@ -130,3 +130,30 @@ def test_another_users_key_is_a_404_and_stays(signed_in, alice):
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
     assert WebAuthnCredential.objects.filter(pk=bob_key.pk).exists()
+
+
+def test_the_relying_party_comes_from_the_environment(monkeypatch):
+    from tests.test_settings_and_headers import production_env, run_manage
+
+    for name in ("WEBAUTHN_RP_ID", "WEBAUTHN_ORIGINS"):  # set for the test suite
+        monkeypatch.delenv(name, raising=False)
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.OTP_WEBAUTHN_RP_ID, s.OTP_WEBAUTHN_ALLOWED_ORIGINS)"
+    )
+    default = run_manage("shell", "-c", show, **production_env())
+    assert default.stdout.strip().splitlines()[-1] == (
+        "portal.example.fr ['https://portal.example.fr']"
+    )
+    chosen = run_manage(
+        "shell",
+        "-c",
+        show,
+        **production_env(
+            WEBAUTHN_RP_ID="chorus-pro.gouv.fr",
+            WEBAUTHN_ORIGINS="https://chorus-pro.gouv.fr,https://portail.chorus-pro.gouv.fr",
+        ),
+    )
+    assert chosen.stdout.strip().splitlines()[-1] == (
+        "chorus-pro.gouv.fr ['https://chorus-pro.gouv.fr', 'https://portail.chorus-pro.gouv.fr']"
+    )

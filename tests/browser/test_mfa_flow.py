@@ -84,22 +84,55 @@ def mails_to(settings, email) -> int:
     return sum(1 for p in settings.OUTBOX_DIR.glob("*.eml") if email in p.read_text())
 
 
-def test_add_an_application_by_its_qr_code_then_log_in_with_it(portal, page, settings):
+TEXT = {
+    "fr": {
+        "menu": "Mon authentification multifacteur",
+        "tiles": [
+            "Ajouter une application",
+            "Changer votre mot de passe",
+            "Ajouter une clé de sécurité",
+        ],
+        "code": "Code affiché par l'application",
+        "name": "Donnez un nom à l'appareil mobile que vous utilisez",
+        "add": "Ajouter l'application",
+        "added": "Votre application a été ajoutée",
+        "app": "Application d'authentification",
+        "confirm": "Valider",
+        "code_label": "Code de sécurité",
+    },
+    "en": {
+        "menu": "My multi-factor authentication",
+        "tiles": ["Adding an application", "Changing your password", "Adding a security key"],
+        "code": "Code shown by the application",
+        "name": "Give a name to the mobile device you use",
+        "add": "Add application",
+        "added": "Your application has been added",
+        "app": "Authenticator application",
+        "confirm": "Confirm",
+        "code_label": "Security code",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_add_an_application_by_its_qr_code_then_log_in_with_it(portal, page, settings, language):
+    from accounts.models import User
+
+    text = TEXT[language]
     base = portal.url
-    sign_in(page, base, USER, DEMO_PASSWORD)
-    open_menu_item(page, "Hugo Bernard", "Mon authentification multifacteur")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mon authentification multifacteur")
+    User.objects.filter(email=USER).update(language=language)
+    sign_in(page, base, USER, DEMO_PASSWORD, code_label=text["code_label"])
+    open_menu_item(page, "Hugo Bernard", text["menu"])
+    expect(page.get_by_role("heading", level=1)).to_have_text(text["menu"])
     tiles = page.locator("#mfa-options h2")
-    expect(tiles).to_have_text(
-        ["Ajouter une application", "Changer votre mot de passe", "Ajouter une clé de sécurité"]
-    )
+    expect(tiles).to_have_text(text["tiles"])
     boxes = [tiles.nth(i).bounding_box() for i in range(3)]
     assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]  # left to right
     assert_no_axe_violations(page)
 
-    page.get_by_role("link", name="Ajouter une application").click()
+    page.get_by_role("link", name=text["tiles"][0]).click()
     reauthenticate(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ajouter une application")
+    expect(page.get_by_role("heading", level=1)).to_have_text(text["tiles"][0])
     assert_no_axe_violations(page)
     # The phone scans the QR code shown on screen.
     from PIL import Image
@@ -108,12 +141,12 @@ def test_add_an_application_by_its_qr_code_then_log_in_with_it(portal, page, set
     uri = decode_qr(Image.open(io.BytesIO(shot)))
     totp = pyotp.parse_uri(uri)
     assert totp.issuer == "Chorus Pro" and uri.startswith("otpauth://totp/")
-    page.get_by_label("Code affiché par l'application").fill(totp.now())
-    page.get_by_label("Donnez un nom à l'appareil mobile que vous utilisez").fill("Mon Android")
-    page.get_by_role("button", name="Ajouter l'application").click()
-    expect(page.locator(".portal-messages")).to_contain_text("Votre application a été ajoutée")
+    page.get_by_label(text["code"]).fill(totp.now())
+    page.get_by_label(text["name"]).fill("Mon Android")
+    page.get_by_role("button", name=text["add"]).click()
+    expect(page.locator(".portal-messages")).to_contain_text(text["added"])
     expect(page.locator("#mfa-summary")).to_contain_text("Mon Android")
-    expect(page.get_by_label("Application d'authentification")).to_be_checked()
+    expect(page.get_by_label(text["app"])).to_be_checked()
     assert_no_axe_violations(page)
     page.goto(f"{base}/account/mfa/app/")
     expect(page.locator("#app-table")).to_contain_text("Mon Android")
@@ -124,11 +157,11 @@ def test_add_an_application_by_its_qr_code_then_log_in_with_it(portal, page, set
     sent = mails_to(settings, USER)
     password_step(page, base, USER, DEMO_PASSWORD)
     assert mails_to(settings, USER) == sent  # no e-mail code in application mode
-    expect(page.get_by_label("Code affiché par l'application")).to_be_visible()
+    expect(page.get_by_label(text["code"])).to_be_visible()
     assert_no_axe_violations(page)
     # The code typed at enrolment is spent: the phone's next one is accepted (±1 step).
-    page.get_by_label("Code affiché par l'application").fill(totp.at(time.time() + 30))
-    page.get_by_role("button", name="Valider").click()
+    page.get_by_label(text["code"]).fill(totp.at(time.time() + 30))
+    page.get_by_role("button", name=text["confirm"]).click()
     expect(page).to_have_url(f"{base}/")
 
 
