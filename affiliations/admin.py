@@ -1,8 +1,23 @@
+import re
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.emails import lookup_key
+from chorus_portal.admin_filters import InputFilter
+
+from . import workflow
+from .forms import RefusalForm
 from .models import Service, Structure
+from .permissions import manager_exists
 
 
 class ServiceInline(admin.TabularInline):
@@ -29,7 +44,7 @@ class ServiceAdmin(admin.ModelAdmin):
     raw_id_fields = ("structure",)
 
 
-from .models import Affiliation, AffiliationStatus, Request, Role  # noqa: E402
+from .models import Affiliation, AffiliationStatus, Request, RequestStatus, Role  # noqa: E402
 
 
 class AffiliationAdminForm(forms.ModelForm):
@@ -156,12 +171,56 @@ class AffiliationAdmin(admin.ModelAdmin):
         )
 
 
+class StructureIdentifierFilter(InputFilter):
+    """Requests of one structure, found by its identifier (an indexed, exact match)."""
+
+    title = _("structure")
+    input_label = _("Identifier (SIRET…)")
+    parameter_name = "structure_identifier"
+    lookup = "structure__identifier"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip().upper()
+        if not value:
+            return queryset
+        compact = re.sub(r"[\s.]", "", value)
+        return queryset.filter(Q(**{self.lookup: value}) | Q(**{self.lookup: compact}))
+
+
+class NeedsStaffFilter(admin.SimpleListFilter):
+    """Pending requests on a structure nobody may manage: only staff can decide them."""
+
+    title = _("who decides")
+    parameter_name = "needs_staff"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Needs staff (the structure has no manager)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "yes":
+            return queryset
+        return needs_staff(queryset)
+
+
+def needs_staff(queryset):
+    return queryset.filter(
+        *[~exists for exists in manager_exists("structure_id")],
+        status=RequestStatus.PENDING,
+        structure__isnull=False,
+    )
+
+
 @admin.register(Request)
 class RequestAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "requester", "structure", "status", "created_at", "decided_by")
-    list_filter = ("kind", "status")
-    search_fields = ("requester__email", "structure__company_name", "structure__identifier")
+    list_filter = ("kind", "status", NeedsStaffFilter, StructureIdentifierFilter)
     list_select_related = ("requester", "structure", "decided_by")
+    # 2 million rows: no full count, and searches on indexed columns only.
+    show_full_result_count = False
+    search_fields = ("requester__email",)
+    search_help_text = _(
+        "A request number, the requester's login address, or a structure's identifier."
+    )
     readonly_fields = (
         "kind",
         "requester",
@@ -176,12 +235,184 @@ class RequestAdmin(admin.ModelAdmin):
         "refusal_reason",
     )
     exclude = ("fingerprint",)
+    actions = ["approve_requests", "refuse_requests", "cancel_requests"]
+    change_form_template = "admin/affiliations/request/change_form.html"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        condition = Q(structure__identifier=re.sub(r"[\s.]", "", term.upper()))
+        condition |= Q(structure__identifier=term.upper())
+        number = term.removeprefix("#")
+        if number.isdigit() and len(number) < 19:
+            condition |= Q(pk=int(number))
+        email = lookup_key(term) if "@" in term else None
+        if email:
+            condition |= Q(requester__email=email)
+        return queryset.filter(condition), False
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        # A request's page is read-only; deciding is the actions' and the decision page's.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # The history stays: a request is cancelled, never deleted.
         return False
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name=f"{info[0]}_{info[1]}_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "may_decide": self.has_change_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- deciding: the same workflow functions as the Users area --------------------
+
+    def _decide(self, request, reqs, *, approve: bool, reason: str = "") -> int:
+        decided = 0
+        for req in reqs:
+            if req.status != RequestStatus.PENDING:
+                messages.warning(
+                    request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
+                )
+                continue
+            if approve and not workflow.has_handler(req.kind):
+                messages.error(
+                    request,
+                    _("Request #%(id)s is not decided by approval: it completes by itself.")
+                    % {"id": req.pk},
+                )
+                continue
+            try:
+                workflow.decide(
+                    req=req, by=request.user, approve=approve, reason=reason, http_request=request
+                )
+                decided += 1
+            except workflow.AlreadyDecided:
+                messages.warning(
+                    request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
+                )
+            except workflow.WorkflowError:
+                messages.error(
+                    request,
+                    _(
+                        "Request #%(id)s could not be applied: the requester is no longer "
+                        "attached where it applies. Nothing was changed; refuse it with a reason."
+                    )
+                    % {"id": req.pk},
+                )
+        if decided:
+            if approve:
+                messages.success(request, _("%(count)d request(s) approved.") % {"count": decided})
+            else:
+                messages.success(request, _("%(count)d request(s) refused.") % {"count": decided})
+        return decided
+
+    def _cancel(self, request, reqs) -> int:
+        cancelled = 0
+        for req in reqs:
+            if workflow.cancel(req=req, by=request.user, http_request=request, notify=True):
+                cancelled += 1
+            else:
+                messages.warning(
+                    request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
+                )
+        if cancelled:
+            messages.success(request, _("%(count)d request(s) cancelled.") % {"count": cancelled})
+        return cancelled
+
+    @admin.action(description=_("Approve the selected requests"), permissions=["change"])
+    def approve_requests(self, request, queryset):
+        self._decide(request, queryset.select_related("requester", "structure"), approve=True)
+
+    @admin.action(
+        description=_("Refuse the selected requests (a reason is asked)"), permissions=["change"]
+    )
+    def refuse_requests(self, request, queryset):
+        reqs = list(queryset.select_related("requester", "structure")[: REFUSE_AT_ONCE + 1])
+        if len(reqs) > REFUSE_AT_ONCE:
+            messages.error(
+                request,
+                _("Refuse at most %(count)d requests at once.") % {"count": REFUSE_AT_ONCE},
+            )
+            return None
+        form = RefusalForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._decide(request, reqs, approve=False, reason=form.cleaned_data["reason"])
+            return None
+        return TemplateResponse(
+            request,
+            "admin/affiliations/request/refuse.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Refuse requests"),
+                "opts": self.opts,
+                "reqs": reqs,
+                "form": form,
+                "action": "refuse_requests",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "select_across": request.POST.get("select_across", "0"),
+            },
+        )
+
+    @admin.action(description=_("Cancel the selected requests"), permissions=["change"])
+    def cancel_requests(self, request, queryset):
+        self._cancel(request, queryset.select_related("requester", "structure"))
+
+    def decide_view(self, request, object_id):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        req = self.get_object(request, unquote(object_id))
+        if req is None:
+            raise Http404
+        form = RefusalForm(request.POST if request.POST.get("decision") == "refuse" else None)
+        if request.method == "POST":
+            decision = request.POST.get("decision")
+            done = False
+            if decision == "approve":
+                done = self._decide(request, [req], approve=True)
+            elif decision == "cancel":
+                done = self._cancel(request, [req])
+            elif decision == "refuse" and form.is_valid():
+                done = self._decide(
+                    request, [req], approve=False, reason=form.cleaned_data["reason"]
+                )
+            if done or decision in ("approve", "cancel"):
+                return HttpResponseRedirect(
+                    reverse("admin:affiliations_request_change", args=[req.pk])
+                )
+        return TemplateResponse(
+            request,
+            "admin/affiliations/request/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Decide request #%(id)s") % {"id": req.pk},
+                "opts": self.opts,
+                "original": req,
+                "req": req,
+                "form": form,
+                "has_manager": req.structure_id is not None
+                and not needs_staff(Request.objects.filter(pk=req.pk)).exists(),
+                "approvable": workflow.has_handler(req.kind),
+            },
+        )
+
+
+REFUSE_AT_ONCE = 500
 
 
 class AffiliationInline(admin.TabularInline):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from .models import Affiliation, AffiliationStatus, Request, Role
@@ -18,6 +18,30 @@ def register_manager_source(source: Callable[[object], QuerySet]) -> None:
     """`source(user)` returns a values_list("structure_id", flat=True) queryset."""
     if source not in _manager_sources:
         _manager_sources.append(source)
+
+
+# The same answer seen from the structure's side, as subqueries: "has this
+# structure any manager?" (the admin's "needs staff" filter). Each source takes the
+# name of the outer column holding the structure id and returns an Exists().
+_manager_exists_sources: list[Callable[[str], Exists]] = []
+
+
+def register_manager_exists(source: Callable[[str], Exists]) -> None:
+    if source not in _manager_exists_sources:
+        _manager_exists_sources.append(source)
+
+
+def manager_exists(outer: str = "structure_id") -> list[Exists]:
+    """One Exists() per source; a structure has a manager when any of them holds."""
+    main = Exists(
+        Affiliation.objects.filter(
+            structure_id=OuterRef(outer),
+            role=Role.MAIN_MANAGER,
+            status=AffiliationStatus.ACTIVE,
+            user__is_active=True,
+        )
+    )
+    return [main, *(source(outer) for source in _manager_exists_sources)]
 
 
 def _main_manager_structures(user) -> QuerySet:

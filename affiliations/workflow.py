@@ -54,6 +54,11 @@ def register_kind(kind: str, *, apply: Callable[[Request, object], None]) -> Non
     _handlers[kind] = KindHandler(apply=apply)
 
 
+def has_handler(kind: str) -> bool:
+    """Whether requests of `kind` can be approved (a handler applies them)."""
+    return kind in _handlers
+
+
 def fingerprint(
     kind: str,
     structure_id: int | None,
@@ -147,8 +152,11 @@ def decide(*, req: Request, by, approve: bool, reason: str = "", http_request=No
     return req
 
 
-def cancel(*, req: Request, by, http_request=None) -> bool:
-    """The requester withdraws a pending request (or the portal voids it)."""
+def cancel(*, req: Request, by, http_request=None, notify: bool = False) -> bool:
+    """The requester withdraws a pending request (or the portal voids it).
+
+    `notify`: someone else cancelled it (staff, in the admin): the requester is mailed.
+    """
     cancelled = Request.objects.filter(pk=req.pk, status=RequestStatus.PENDING).update(
         status=RequestStatus.CANCELLED, decided_at=timezone.now()
     )
@@ -162,7 +170,23 @@ def cancel(*, req: Request, by, http_request=None) -> bool:
             request_id=req.pk,
             kind=req.kind,
         )
+        if notify:
+            transaction.on_commit(lambda: _mail_cancelled(req))
     return bool(cancelled)
+
+
+def _mail_cancelled(req: Request) -> None:
+    requester = req.requester
+    queue_mail(
+        to=requester.email,
+        template_prefix="affiliations/email/request_cancelled",
+        context={
+            "name": requester.get_full_name() or requester.email,
+            "structure": str(req.structure) if req.structure else "",
+            "request_id": req.pk,
+        },
+        language=requester.language,
+    )
 
 
 def _mail_decision(req: Request) -> None:

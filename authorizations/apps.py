@@ -16,6 +16,7 @@ class AuthorizationsConfig(AppConfig):
             RequestKind.AUTHORIZATION, apply=profile_services.apply_authorization_request
         )
         permissions.register_manager_source(profile_services.organisation_managers_source)
+        permissions.register_manager_exists(profile_services.organisation_manager_exists)
         services.register_after_attach(profile_services.open_default_profiles)
         services.register_after_detach(profile_services.prune_after_detach)
         from .selectors import annotate_members

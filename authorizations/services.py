@@ -282,6 +282,24 @@ def prune_after_detach(affiliation: Affiliation) -> None:
     forget_managed_structures(affiliation.user)
 
 
+def organisation_manager_exists(outer: str):
+    """The same rule from the structure's side: someone active holds Organisation –
+    Modification at structure level there while attached to it."""
+    from django.db.models import Exists, OuterRef
+
+    return Exists(
+        Authorization.objects.filter(
+            structure_id=OuterRef(outer),
+            application=Application.ORGANISATION,
+            level=Level.MODIFICATION,
+            service__isnull=True,
+            user__is_active=True,
+            user__affiliations__structure_id=OuterRef(outer),
+            user__affiliations__status=AffiliationStatus.ACTIVE,
+        )
+    )
+
+
 def organisation_managers_source(user):
     """Structures where `user` holds Organisation – Modification at structure level."""
     return Authorization.objects.filter(
