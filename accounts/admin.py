@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from . import emails
@@ -37,7 +38,8 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "is_active", "is_staff", "date_joined")
     list_filter = ("is_active", "is_staff", "is_superuser", "language")
-    search_fields = ("email", "first_name", "last_name")
+    search_fields = ("email",)
+    search_help_text = _("A login address (exact), or the start of a first or last name.")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Person"), {"fields": ("first_name", "last_name", "phone", "photo", "biography")}),
@@ -53,15 +55,59 @@ class UserAdmin(DjangoUserAdmin):
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-    readonly_fields = ("last_login", "date_joined", "photo")
+    # Activation changes only through the actions (the services: log, mails, sessions).
+    readonly_fields = ("last_login", "date_joined", "photo", "is_active")
+    show_full_result_count = False
 
     def get_inlines(self, request, obj):
         # Affiliations, profiles and devices belong to an existing account.
         return super().get_inlines(request, obj) if obj is not None else []
 
-    actions = ["reactivate_accounts", "end_sessions"]
+    def get_search_results(self, request, queryset, search_term):
+        # 1.1 million accounts: an address is looked up exactly (its normal form, by the
+        # unique index); otherwise names are matched from their start.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term:
+            email = emails.lookup_key(term)
+            return (queryset.filter(email=email) if email else queryset.none()), False
+        condition = Q()
+        for word in term.split()[:4]:
+            condition &= Q(last_name__istartswith=word) | Q(first_name__istartswith=word)
+        return queryset.filter(condition), False
 
-    @admin.action(description=_("Reactivate the selected accounts"))
+    actions = ["deactivate_accounts", "reactivate_accounts", "end_sessions", "unlock_accounts"]
+
+    @admin.action(description=_("Deactivate the selected accounts"), permissions=["change"])
+    def deactivate_accounts(self, request, queryset):
+        from .services import DeactivationBlocked, deactivate
+
+        done = 0
+        for user in queryset:
+            if user.pk == request.user.pk:
+                messages.error(request, _("You cannot deactivate your own account here."))
+                continue
+            if not user.is_active:
+                continue
+            try:
+                deactivate(user=user, by=request.user, http_request=request)
+            except DeactivationBlocked:
+                messages.error(
+                    request,
+                    _(
+                        "%(name)s is the main manager of a structure: hand the role on first "
+                        "(Affiliations, action “Make the selected user the main manager of "
+                        "their structure”)."
+                    )
+                    % {"name": user},
+                )
+                continue
+            done += 1
+        if done:
+            messages.success(request, _("%(count)d account(s) deactivated.") % {"count": done})
+
+    @admin.action(description=_("Reactivate the selected accounts"), permissions=["change"])
     def reactivate_accounts(self, request, queryset):
         from .services import reactivate
 
@@ -70,10 +116,27 @@ class UserAdmin(DjangoUserAdmin):
         )
         messages.success(request, _("%(count)d account(s) reactivated.") % {"count": count})
 
-    @admin.action(description=_("End the selected users' sessions"))
+    @admin.action(description=_("End the selected users' sessions"), permissions=["change"])
     def end_sessions(self, request, queryset):
-        from .services import end_all_sessions
+        from .services import end_sessions_by_staff
 
         for user in queryset:
-            end_all_sessions(user)
+            end_sessions_by_staff(user=user, by=request.user, http_request=request)
         messages.success(request, _("Their sessions have ended."))
+
+    @admin.action(
+        description=_("Unlock the selected accounts (password and e-mail code)"),
+        permissions=["change"],
+    )
+    def unlock_accounts(self, request, queryset):
+        from .services import unlock_by_staff
+
+        count = sum(
+            1
+            for user in queryset
+            if unlock_by_staff(user=user, by=request.user, http_request=request)
+        )
+        if count:
+            messages.success(request, _("%(count)d account(s) unlocked.") % {"count": count})
+        else:
+            messages.info(request, _("None of the selected accounts was locked."))

@@ -96,3 +96,20 @@ def photo_audience(viewer):
     for func in _photo_audience:
         condition |= func(viewer)
     return condition
+
+
+# Staff unlock an account: each layer lifts its own lock and says whether it had one.
+_on_unlock: list[Callable] = []
+
+
+def register_on_unlock(func: Callable) -> None:
+    """`func(user=..., by=..., request=...)` returns True when it lifted a lock."""
+    if func not in _on_unlock:
+        _on_unlock.append(func)
+
+
+def on_unlock(*, user, by, request=None) -> bool:
+    lifted = False
+    for func in _on_unlock:
+        lifted = bool(func(user=user, by=by, request=request)) or lifted
+    return lifted

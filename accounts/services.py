@@ -161,3 +161,32 @@ def password_reset_completed(*, user: User, http_request) -> None:
             ),
         },
     )
+
+
+# --- Staff actions (the admin) -----------------------------------------------------------
+
+
+def end_sessions_by_staff(*, user: User, by: User, http_request=None) -> None:
+    """Every browser of `user` is signed out; logged and mailed."""
+    end_all_sessions(user)
+    log_event(Action.SESSIONS_ENDED, request=http_request, actor=by, subject=user)
+    _mail(user, "accounts/email/sessions_ended")
+
+
+@transaction.atomic
+def unlock_by_staff(*, user: User, by: User, http_request=None) -> bool:
+    """Lift the password lock and every other layer's lock (the e-mail factor's).
+
+    False, and nothing logged or mailed, when nothing was locked."""
+    from . import lockout
+
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    lifted = locked.login_failure_count > 0
+    if lifted:
+        lockout.lift_after_password_reset(user)
+    lifted = hooks.on_unlock(user=user, by=by, request=http_request) or lifted
+    if not lifted:
+        return False
+    log_event(Action.ACCOUNT_UNLOCKED, request=http_request, actor=by, subject=user)
+    _mail(user, "accounts/email/unlocked")
+    return True

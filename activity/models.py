@@ -55,6 +55,9 @@ class Action(models.TextChoices):
     KEY_REMOVED = "factor.key_removed", _("Security key removed")
     DEFAULT_MODE_CHANGED = "factor.default_mode", _("Default connection mode changed")
     FACTORS_RESET = "factor.reset", _("Application and security keys reset by staff")
+    SESSIONS_ENDED = "account.sessions_ended", _("Sessions ended by staff")
+    ACCOUNT_UNLOCKED = "account.unlocked", _("Account unlocked by staff")
+    STRUCTURES_IMPORTED = "structures.imported", _("Structures imported from a CSV file")
 
 
 class AppendOnlyError(RuntimeError):

@@ -9,42 +9,158 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import lookup_key
 from chorus_portal.admin_filters import InputFilter
 
 from . import workflow
+from .admin_import import StructureImportAdminMixin
 from .forms import RefusalForm
 from .models import Service, Structure
 from .permissions import manager_exists
+from .search import fold
 
 
-class ServiceInline(admin.TabularInline):
-    model = Service
-    extra = 0
-    fields = ("code", "name", "active", "valid_from", "valid_until", "engagement_number_required")
-    show_change_link = True
+class StructureIdentifierFilter(InputFilter):
+    """Requests of one structure, found by its identifier (an indexed, exact match)."""
+
+    title = _("structure")
+    input_label = _("Identifier (SIRET…)")
+    parameter_name = "structure_identifier"
+    lookup = "structure__identifier"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip().upper()
+        if not value:
+            return queryset
+        compact = re.sub(r"[\s.]", "", value)
+        return queryset.filter(Q(**{self.lookup: value}) | Q(**{self.lookup: compact}))
+
+
+SERVICES_SHOWN = 20
+
+
+def _words(term: str, compact_identifier: bool = True) -> Q | None:
+    """Every typed word in the folded search column (trigram-indexed on PostgreSQL)."""
+    folded = fold(term)
+    if not folded:
+        return None
+    condition = Q()
+    for word in folded.split():
+        condition &= Q(search_text__contains=word)
+    compact = folded.replace(" ", "")
+    if compact_identifier and compact != folded and compact.isdigit():
+        condition |= Q(search_text__contains=compact)
+    return condition
 
 
 @admin.register(Structure)
-class StructureAdmin(admin.ModelAdmin):
-    list_display = ("company_name", "identifier_type", "identifier", "kind", "status")
+class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
+    list_display = ("company_name", "identifier_type", "identifier", "kind", "status", "city")
     list_filter = ("kind", "status", "identifier_type")
-    search_fields = ("identifier", "company_name")
-    inlines = [ServiceInline]
+    # A million rows: no full count; the search reads the indexed search column.
+    show_full_result_count = False
+    search_fields = ("search_text",)
+    search_help_text = _(
+        "Words of the company name, or an identifier (SIRET…): every word must match."
+    )
+    fieldsets = (
+        (None, {"fields": ("identifier_type", "identifier", "company_name", "kind", "status")}),
+        (_("Address"), {"fields": ("street", "postal_code", "city", "country")}),
+        (
+            _("Invoicing rules"),
+            {"fields": ("service_code_required", "engagement_number_required")},
+        ),
+        (_("Services"), {"fields": ("services_overview",)}),
+    )
+    readonly_fields = ("services_overview",)
+    change_list_template = "admin/affiliations/structure/change_list.html"
+
+    def get_search_results(self, request, queryset, search_term):
+        condition = _words(search_term)
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
+
+    @admin.display(description=_("services"))
+    def services_overview(self, obj):
+        """The first services, read-only, and a link to all of them: a structure may have
+        thousands, which no inline form can hold."""
+        if obj is None or obj.pk is None:
+            return _("Save the structure first, then add its services.")
+        services = list(obj.services.order_by("code", "id")[:SERVICES_SHOWN])
+        total = obj.services.count()
+        all_url = (
+            reverse("admin:affiliations_service_changelist") + f"?structure__id__exact={obj.pk}"
+        )
+        add_url = reverse("admin:affiliations_service_add") + f"?structure={obj.pk}"
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:affiliations_service_change", args=[s.pk]),
+                    s.code,
+                    s.name,
+                    _("yes") if s.active else _("no"),
+                    s.valid_until or "—",
+                )
+                for s in services
+            ),
+        )
+        table = (
+            format_html(
+                '<table><caption>{}</caption><thead><tr><th scope="col">{}</th>'
+                '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+                "</tr></thead><tbody>{}</tbody></table>",
+                _("The first %(shown)d of %(total)d services, by code")
+                % {"shown": len(services), "total": total},
+                _("code"),
+                _("name"),
+                _("active"),
+                _("valid until"),
+                rows,
+            )
+            if services
+            else format_html("<p>{}</p>", _("No service yet."))
+        )
+        return format_html(
+            '{}<p><a href="{}">{}</a> · <a href="{}">{}</a></p>',
+            table,
+            all_url,
+            _("See all %(total)d services (search, filters)") % {"total": total},
+            add_url,
+            _("Add a service"),
+        )
 
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "structure", "active")
-    list_filter = ("active",)
-    search_fields = ("code", "name", "structure__company_name", "structure__identifier")
+    list_display = ("code", "name", "structure", "active", "valid_from", "valid_until")
+    list_filter = ("active", "engagement_number_required", StructureIdentifierFilter)
+    search_fields = ("search_text",)
+    search_help_text = _("Words of the service's code or name: every word must match.")
     list_select_related = ("structure",)
     raw_id_fields = ("structure",)
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        condition = _words(search_term, compact_identifier=False)
+        if condition is None:
+            return queryset, False
+        return queryset.filter(condition), False
 
 
-from .models import Affiliation, AffiliationStatus, Request, RequestStatus, Role  # noqa: E402
+from .models import (  # noqa: E402
+    Affiliation,
+    AffiliationStatus,
+    Request,
+    RequestStatus,
+    Role,
+    StructureImport,
+)
 
 
 class AffiliationAdminForm(forms.ModelForm):
@@ -169,22 +285,6 @@ class AffiliationAdmin(admin.ModelAdmin):
             _("%(name)s is now the main manager of %(structure)s.")
             % {"name": affiliation.user, "structure": affiliation.structure.company_name},
         )
-
-
-class StructureIdentifierFilter(InputFilter):
-    """Requests of one structure, found by its identifier (an indexed, exact match)."""
-
-    title = _("structure")
-    input_label = _("Identifier (SIRET…)")
-    parameter_name = "structure_identifier"
-    lookup = "structure__identifier"
-
-    def queryset(self, request, queryset):
-        value = (self.value() or "").strip().upper()
-        if not value:
-            return queryset
-        compact = re.sub(r"[\s.]", "", value)
-        return queryset.filter(Q(**{self.lookup: value}) | Q(**{self.lookup: compact}))
 
 
 class NeedsStaffFilter(admin.SimpleListFilter):
@@ -413,6 +513,46 @@ class RequestAdmin(admin.ModelAdmin):
 
 
 REFUSE_AT_ONCE = 500
+
+
+@admin.register(StructureImport)
+class StructureImportAdmin(admin.ModelAdmin):
+    """The history of CSV imports; each one's report is on its import page."""
+
+    list_display = ("file_name", "created_at", "uploaded_by", "status", "created", "report")
+    list_filter = ("status",)
+    list_select_related = ("uploaded_by",)
+    fields = (
+        "file_name",
+        "created_at",
+        "uploaded_by",
+        "status",
+        "lines",
+        "valid",
+        "error_count",
+        "created",
+        "imported_at",
+        "failure",
+        "report",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("report"))
+    def report(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:affiliations_structure_import_detail", args=[obj.pk]),
+            _("Open the report"),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class AffiliationInline(admin.TabularInline):

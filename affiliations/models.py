@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .identifiers import IdentifierType, normalise_identifier, validate_identifier
 from .search import fold
@@ -53,21 +54,30 @@ class Structure(models.Model):
         ordering = ["company_name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["identifier_type", "identifier"], name="structure_identifier_unique"
+                fields=["identifier_type", "identifier"],
+                name="structure_identifier_unique",
+                violation_error_message=_("A structure with this identifier already exists."),
             )
         ]
+        # An identifier alone (the admin's filters and searches, the CSV import's
+        # duplicate check) is found by index, whatever its type.
+        indexes = [models.Index(fields=["identifier"], name="structure_identifier_idx")]
 
     def __str__(self):
         return f"{self.company_name} ({self.identifier})"
 
     def save(self, *args, **kwargs):
-        self.search_text = fold(
-            f"{self.identifier} {self.company_name} {self.identifier_type} "
-            f"{self.get_identifier_type_display()}"
-        )
+        self.search_text = self.build_search_text()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
+
+    def build_search_text(self) -> str:
+        """What the structure search matches (the CSV import computes it too)."""
+        return fold(
+            f"{self.identifier} {self.company_name} {self.identifier_type} "
+            f"{self.get_identifier_type_display()}"
+        )
 
     def clean(self):
         super().clean()
@@ -96,12 +106,17 @@ class Service(models.Model):
         verbose_name_plural = _("services")
         ordering = ["code", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["structure", "code"], name="service_code_unique"),
+            models.UniqueConstraint(
+                fields=["structure", "code"],
+                name="service_code_unique",
+                violation_error_message=_("This structure already has a service with this code."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(valid_until__isnull=True)
                 | models.Q(valid_from__isnull=True)
                 | models.Q(valid_until__gte=models.F("valid_from")),
                 name="service_validity_order",
+                violation_error_message=_("The end of validity cannot precede its start."),
             ),
         ]
 
@@ -178,11 +193,16 @@ class Affiliation(models.Model):
                 fields=["structure"],
                 condition=models.Q(role="main_manager", status="active"),
                 name="one_active_main_manager_per_structure",
+                violation_error_message=_("This structure already has a main manager."),
             ),
             models.UniqueConstraint(
                 fields=["user", "structure"],
                 condition=models.Q(status="active"),
                 name="one_active_affiliation_per_user_and_structure",
+                violation_error_message=_(
+                    "This person is already attached to this structure: change that "
+                    "affiliation instead."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["structure", "status"])]
@@ -214,7 +234,9 @@ class RequestStatus(models.TextChoices):
 class Request(models.Model):
     """One request of any kind, decided once through one state machine (see workflow.py)."""
 
-    kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
+    kind = models.CharField(
+        pgettext_lazy("request", "kind"), max_length=20, choices=RequestKind.choices
+    )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requester"),
@@ -262,6 +284,7 @@ class Request(models.Model):
                 fields=["requester", "fingerprint"],
                 condition=models.Q(status="pending"),
                 name="no_duplicate_pending_request",
+                violation_error_message=_("The same request is already pending."),
             ),
         ]
         indexes = [
@@ -271,3 +294,55 @@ class Request(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ImportStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Checked")
+    IMPORTING = "importing", _("Importing")
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class StructureImport(models.Model):
+    """A CSV file of structures uploaded by staff: checked first (a dry run whose
+    report lists every refused line), then imported when staff confirm."""
+
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file = models.FileField(_("file"), upload_to="imports/structures/", blank=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    language = models.CharField(max_length=5, default="fr")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.CHECKING
+    )
+    total_bytes = models.BigIntegerField(_("size (bytes)"), default=0)
+    processed_bytes = models.BigIntegerField(default=0)
+    lines = models.PositiveIntegerField(_("lines read"), default=0)
+    valid = models.PositiveIntegerField(_("valid lines"), default=0)
+    error_count = models.PositiveIntegerField(_("refused lines"), default=0)
+    created = models.PositiveIntegerField(_("structures created"), default=0)
+    # The first refused lines: [[line number, [messages]], ...].
+    errors = models.JSONField(default=list, blank=True)
+    failure = models.TextField(_("file error"), blank=True)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("structure import")
+        verbose_name_plural = _("structure imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.file_name
+
+    @property
+    def percent(self) -> int:
+        if not self.total_bytes:
+            return 0
+        return min(100, self.processed_bytes * 100 // self.total_bytes)

@@ -80,11 +80,19 @@ class Authorization(models.Model):
                 fields=["user", "structure", "application"],
                 condition=models.Q(service__isnull=True),
                 name="one_structure_profile_per_application",
+                violation_error_message=_(
+                    "This person already has a profile for this application here: change it "
+                    "instead."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["user", "structure", "service", "application"],
                 condition=models.Q(service__isnull=False),
                 name="one_service_profile_per_application",
+                violation_error_message=_(
+                    "This person already has a profile for this application here: change it "
+                    "instead."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["user", "structure"])]

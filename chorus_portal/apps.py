@@ -1,5 +1,7 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.contrib.admin import apps as admin_apps
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):
@@ -9,6 +11,46 @@ class PortalAdminConfig(admin_apps.AdminConfig):
     default_site = "chorus_portal.admin_site.PortalAdminSite"
 
 
+# The admin's sections for third-party apps, in both languages (their own names are
+# English-only or French-only). allauth's "account" is named like the portal's
+# "accounts": the admin shows the two as one section (see PortalAdminSite).
+THIRD_PARTY_APP_NAMES = {
+    "account": _("Accounts"),
+    "auth": _("Staff groups and permissions"),
+    "dsfr": _("Design system (DSFR)"),
+    "django_tasks_database": _("Background tasks"),
+    "otp_totp": _("Authenticator applications"),
+    "otp_static": _("Backup codes"),
+    "otp_email": _("E-mail codes"),
+    "otp_webauthn": _("Security keys"),
+}
+
+
+def translate_third_party_labels() -> None:
+    """Give third-party apps translated section names, and make the field labels and
+    help texts they wrote as plain strings (django-otp's devices) translatable.
+
+    Only the labels change: a field's migration state reads the name given to its
+    constructor, so no migration follows."""
+    for label, name in THIRD_PARTY_APP_NAMES.items():
+        try:
+            apps.get_app_config(label).verbose_name = name
+        except LookupError:
+            continue
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(getattr(field, "verbose_name", None), str) and not isinstance(
+                field.verbose_name, Promise
+            ):
+                field.verbose_name = _(field.verbose_name)
+            help_text = getattr(field, "help_text", "")
+            if help_text and isinstance(help_text, str):
+                field.help_text = _(help_text)
+
+
 class ChorusPortalConfig(AppConfig):
     name = "chorus_portal"
     verbose_name = "Chorus Pro"
+
+    def ready(self):
+        translate_third_party_labels()

@@ -11,7 +11,7 @@ class MfaConfig(AppConfig):
 
         from .factors import register_events
         from .login_modes import after_password_login, lift_app_lock_after_password_reset
-        from .services import lift_locks_after_password_reset, void_codes
+        from .services import lift_locks_after_password_reset, unlock_by_staff, void_codes
 
         register_events()
 
@@ -21,3 +21,4 @@ class MfaConfig(AppConfig):
         hooks.register_on_deactivate(void_codes)
         hooks.register_on_password_reset(lift_locks_after_password_reset)
         hooks.register_on_password_reset(lift_app_lock_after_password_reset)
+        hooks.register_on_unlock(unlock_by_staff)

@@ -246,6 +246,17 @@ def unlock_email_device(*, device: EmailDevice, by, request=None, reason: str = 
     log_event(Action.FACTOR_UNLOCKED, request=request, actor=by, subject=device.user, reason=reason)
 
 
+def unlock_by_staff(*, user, by, request=None) -> bool:
+    """Staff's "Unlock" on a user: lift the e-mail factor's lock, if any."""
+    device = EmailDevice.objects.filter(user=user).first()
+    if device is None or not (
+        device.locked_at or device.locked_until or device.throttling_failure_count
+    ):
+        return False
+    unlock_email_device(device=device, by=by, request=request)
+    return True
+
+
 def lift_locks_after_password_reset(*, user, request=None) -> None:
     """A completed password reset proves the owner: the factor lock goes."""
     device = EmailDevice.objects.filter(user=user).first()

@@ -267,3 +267,205 @@ def test_requests_filter_by_structure_identifier_and_search_by_number_or_address
     page = staff_client.get(reverse("admin:affiliations_request_change", args=[mine.pk]))
     assert page.status_code == 200
     assert reverse("admin:affiliations_request_decide", args=[mine.pk]) in page.content.decode()
+
+
+# --- 8. Structures and their CSV import -------------------------------------------------
+
+HEADER = "identifier_type;identifier;company_name;kind;status;city;service_code_required"
+
+
+def _siret(n: int) -> str:
+    from affiliations.identifiers import with_luhn_key
+
+    return with_luhn_key(f"{n:013d}")
+
+
+def _bad_key(siret: str) -> str:
+    return siret[:-1] + str((int(siret[-1]) + 1) % 10)
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def sample_csv():
+    """Lines 2, 5 and 7 are valid; 3, 4, 6 and 8 are refused."""
+    existing = make_structure("Already known")
+    good = [_siret(9_000_001), _siret(9_000_002)]
+    lines = [
+        HEADER,
+        f"SIRET;{good[0]};Mairie de Lyon;public;active;Lyon;oui",  # 2
+        f"SIRET;{_bad_key(_siret(9_000_003))};Bad key;private;;Nice;",  # 3
+        f"SIRET;{good[0]};Twice in the file;public;;;",  # 4
+        "RIDET;1234567.001;Société calédonienne;private;inactive;Nouméa;non",  # 5
+        "SIREN;123456789;Unknown type;private;;;",  # 6
+        f"SIRET;{good[1][:3]} {good[1][3:]};Grouped digits;private;;;",  # 7
+        f"SIRET;{existing.identifier};Already in the portal;public;;;",  # 8
+    ]
+    return "\r\n".join(lines) + "\r\n", good, existing
+
+
+def test_the_import_command_refuses_bad_lines_with_their_number_and_imports_the_rest(
+    media, sample_csv, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from affiliations.models import Structure
+
+    text, good, existing = sample_csv
+    path = tmp_path / "structures.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    out = StringIO()
+    call_command("import_structures", str(path), "--dry-run", "--language", "en", stdout=out)
+    report = out.getvalue()
+    assert Structure.objects.count() == 1  # the dry run created nothing
+    assert "line 3: Identifier" in report and "check digit does not match" in report
+    assert "line 4: Identifier" in report and "already appears on line 2" in report
+    assert "line 6: Unknown identifier type “SIREN”" in report
+    assert "line 8: A structure with the identifier" in report and "already exists" in report
+    assert "3 structures would be created, 4 lines refused" in report
+
+    out = StringIO()
+    call_command(
+        "import_structures", str(path), "--batch-size", "2", "--language", "en", stdout=out
+    )
+    assert "3 structures created, 4 lines refused" in out.getvalue()
+    created = {s.identifier: s for s in Structure.objects.exclude(pk=existing.pk)}
+    assert set(created) == {good[0], good[1], "1234567.001"}
+    lyon = created[good[0]]
+    assert (lyon.company_name, lyon.kind, lyon.city, lyon.service_code_required) == (
+        "Mairie de Lyon",
+        "public",
+        "Lyon",
+        True,
+    )
+    caledonian = created["1234567.001"]
+    assert caledonian.status == "inactive" and caledonian.company_name == "Société calédonienne"
+    # Found by the portal's structure search like any other structure.
+    assert "societe caledonienne" in caledonian.search_text
+    assert ActivityLog.objects.filter(
+        action=Action.STRUCTURES_IMPORTED, detail__created=3, detail__refused=4
+    ).exists()
+
+
+def test_the_import_reads_windows_1252_commas_and_french_headers(media, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from affiliations.models import Structure
+
+    siret = _siret(9_100_001)
+    text = (
+        "Type d'identifiant,Identifiant,Raison sociale,Type de structure,Ville\n"
+        f'SIRET,{siret},"Hôtel de ville, Besançon",Public,Besançon\n'
+    )
+    path = tmp_path / "excel.csv"
+    path.write_bytes(text.encode("cp1252"))
+    out = StringIO()
+    call_command("import_structures", str(path), stdout=out)
+    structure = Structure.objects.get(identifier=siret)
+    assert structure.company_name == "Hôtel de ville, Besançon"
+    assert structure.city == "Besançon"
+    assert "cp1252" in out.getvalue()
+
+
+def test_a_line_that_is_not_utf8_is_refused_alone(media, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from affiliations.models import Structure
+
+    head = f"{HEADER}\n".encode() + f"SIRET;{_siret(9_200_001)};Café;public;;;\n".encode()
+    # Far past the part read to guess the encoding: a Latin-1 byte in a UTF-8 file.
+    filler = b"".join(
+        f"SIRET;{_siret(9_300_000 + i)};Structure {i};private;;;\n".encode() for i in range(25_000)
+    )
+    broken = f"SIRET;{_siret(9_200_002)};Caf\xe9;public;;;\n".encode("latin-1")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(head + filler + broken)
+    out = StringIO()
+    call_command("import_structures", str(path), "--language", "en", "--no-progress", stdout=out)
+    assert f"line {25_003}: This line is not valid UTF-8 text" in out.getvalue()
+    assert Structure.objects.count() == 25_001
+    assert Structure.objects.get(identifier=_siret(9_200_001)).company_name == "Café"
+
+
+def test_a_file_without_the_required_columns_is_refused_as_a_whole(media, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "wrong.csv"
+    path.write_text("identifier;name\nX;Y\n")
+    with pytest.raises(CommandError, match="identifier_type, kind"):
+        call_command("import_structures", str(path), "--language", "en")
+    path.write_text("identifier_type;identifier;company_name;kind;colour\n")
+    with pytest.raises(CommandError, match="Unknown column.*colour"):
+        call_command("import_structures", str(path), "--language", "en")
+
+
+def test_the_admin_import_checks_reports_each_line_then_imports_the_valid_ones(
+    media, staff_client, staff_user, sample_csv
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from affiliations.models import Structure, StructureImport
+
+    text, good, existing = sample_csv
+    upload = SimpleUploadedFile("structures.csv", b"\xef\xbb\xbf" + text.encode(), "text/csv")
+    page = staff_client.get(reverse("admin:affiliations_structure_import"))
+    assert page.status_code == 200 and "identifier_type" in page.content.decode()
+    response = staff_client.post(reverse("admin:affiliations_structure_import"), {"file": upload})
+    assert response.status_code == 302
+    job = StructureImport.objects.get()
+    assert response.url == reverse("admin:affiliations_structure_import_detail", args=[job.pk])
+    assert (job.status, job.lines, job.valid, job.error_count) == ("checked", 7, 3, 4)
+    assert Structure.objects.count() == 1  # checked, nothing created
+    report = staff_client.get(response.url).content.decode()
+    assert [line for line, _messages in job.errors] == [3, 4, 6, 8]
+    assert "check digit does not match" in report
+    assert "already appears on line 2" in report
+    assert "Unknown identifier type “SIREN”" in report
+    assert "Import the 3 valid lines" in report
+    progress = staff_client.get(
+        reverse("admin:affiliations_structure_import_progress", args=[job.pk])
+    ).json()
+    assert progress == {"status": "checked", "percent": 100, "lines": 7, "running": False}
+
+    run = reverse("admin:affiliations_structure_import_run", args=[job.pk])
+    assert staff_client.post(run).status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("imported", 3)
+    assert not job.file  # the uploaded file is not kept
+    assert set(Structure.objects.exclude(pk=existing.pk).values_list("identifier", flat=True)) == {
+        good[0],
+        good[1],
+        "1234567.001",
+    }
+    assert ActivityLog.objects.filter(
+        action=Action.STRUCTURES_IMPORTED, actor=staff_user, detail__import_id=job.pk
+    ).exists()
+    # A second confirmation (another tab, a double click) imports nothing twice.
+    staff_client.post(run)
+    assert Structure.objects.count() == 4
+
+
+def test_import_messages_are_translated(media, signed_in, staff_user, sample_csv):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from affiliations.models import StructureImport
+
+    text, _good, _existing = sample_csv
+    client = signed_in(staff_user)  # French, the default
+    client.post(
+        reverse("admin:affiliations_structure_import"),
+        {"file": SimpleUploadedFile("s.csv", text.encode())},
+    )
+    messages = dict(StructureImport.objects.get().errors)
+    assert "Type d'identifiant inconnu « SIREN »" in messages[6][0]
+    assert "clé de contrôle" in messages[3][0]

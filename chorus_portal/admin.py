@@ -1,0 +1,79 @@
+"""Third-party models in the portal's admin: labels in both languages, and no
+change that would bypass the portal's own flows."""
+
+from __future__ import annotations
+
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
+
+from accounts import emails
+
+
+class PortalEmailAddressAdmin(EmailAddressAdmin):
+    """allauth's copy of each login address, shown read-only: the login address
+    changes through the portal's own flow (confirmation link, mails, log), which keeps
+    this copy and the account's address equal."""
+
+    actions = []
+    show_full_result_count = False
+    search_help_text = _("A login address (exact).")
+
+    def get_search_fields(self, request):
+        return ["email"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        email = emails.lookup_key(term)
+        return (queryset.filter(email=email) if email else queryset.none()), False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PortalTaskResultAdmin(DBTaskResultAdmin):
+    """The background tasks' results (mails, imports), with translated column names."""
+
+    list_display = (
+        "id",
+        "task",
+        "status",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "priority",
+        "queue_name",
+    )
+    show_full_result_count = False
+
+    @admin.display(description=_("task"))
+    def task(self, obj):
+        return obj.task_name
+
+    @admin.display(description=_("traceback"))
+    def formatted_traceback(self, obj):
+        return super().formatted_traceback(obj)
+
+    @admin.display(description=_("run after"))
+    def display_run_after(self, obj):
+        return super().display_run_after(obj)
+
+
+for _model, _admin_class in (
+    (EmailAddress, PortalEmailAddressAdmin),
+    (DBTaskResult, PortalTaskResultAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)
