@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.emails import lookup_key
 from chorus_portal.admin_filters import InputFilter
+from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
 
 from . import workflow
 from .admin_import import StructureImportAdminMixin
@@ -197,7 +198,7 @@ class AffiliationAdminForm(forms.ModelForm):
         return cleaned
 
 
-class AffiliationInlineFormSet(forms.BaseInlineFormSet):
+class AffiliationInlineFormSet(ConstraintCheckingInlineFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:

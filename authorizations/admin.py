@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
+
 from .models import Authorization, AuthorizationRequestLine
 
 
@@ -17,6 +19,7 @@ class AuthorizationInline(admin.TabularInline):
 
     model = Authorization
     fk_name = "user"
+    formset = ConstraintCheckingInlineFormSet
     extra = 0
     fields = ("structure", "service", "application", "level")
     raw_id_fields = ("structure", "service")

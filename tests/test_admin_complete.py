@@ -244,7 +244,7 @@ def test_requests_cannot_be_deleted_but_can_be_cancelled(
     assert ActivityLog.objects.filter(
         action=Action.REQUEST_CANCELLED, actor=staff_user, subject=alice
     ).exists()
-    assert mailoutbox[-1].to == [alice.email] and "cancelled" in mailoutbox[-1].subject
+    assert mailoutbox[-1].to == [alice.email] and "annulée" in mailoutbox[-1].subject
 
 
 def test_requests_filter_by_structure_identifier_and_search_by_number_or_address(
@@ -469,3 +469,264 @@ def test_import_messages_are_translated(media, signed_in, staff_user, sample_csv
     messages = dict(StructureImport.objects.get().errors)
     assert "Type d'identifiant inconnu « SIREN »" in messages[6][0]
     assert "clé de contrôle" in messages[3][0]
+
+
+def test_the_structure_page_shows_its_first_services_and_links_to_all(staff_client):
+    from affiliations.admin import SERVICES_SHOWN
+
+    big = make_structure("Big structure", services=SERVICES_SHOWN + 5)
+    html = staff_client.get(
+        reverse("admin:affiliations_structure_change", args=[big.pk])
+    ).content.decode()
+    assert "S00001" in html and f"S{SERVICES_SHOWN:05d}" in html
+    assert f"S{SERVICES_SHOWN + 1:05d}" not in html
+    assert f"See all {SERVICES_SHOWN + 5} services" in html
+    # No inline form: saving the structure sends no service field at all.
+    assert "services-TOTAL_FORMS" not in html
+    listed = staff_client.get(
+        reverse("admin:affiliations_service_changelist"), {"structure__id__exact": big.pk}
+    )
+    assert listed.status_code == 200
+    assert {s.structure_id for s in listed.context["cl"].result_list} == {big.pk}
+    found = staff_client.get(
+        reverse("admin:affiliations_structure_changelist"), {"q": "big struct"}
+    )
+    assert [s.pk for s in found.context["cl"].result_list] == [big.pk]
+    spaced = f"{big.identifier[:3]} {big.identifier[3:9]} {big.identifier[9:]}"
+    found = staff_client.get(reverse("admin:affiliations_structure_changelist"), {"q": spaced})
+    assert [s.pk for s in found.context["cl"].result_list] == [big.pk]
+
+
+# --- 9. Users -------------------------------------------------------------------------
+
+USERS = reverse("admin:accounts_user_changelist")
+
+
+def _user_action(client, action: str, users):
+    return client.post(USERS, {"action": action, "_selected_action": [u.pk for u in users]})
+
+
+def test_staff_deactivate_and_reactivate_through_the_services(
+    staff_client, staff_user, alice, structure, mailoutbox, django_capture_on_commit_callbacks
+):
+    alice.language = "en"
+    alice.save(update_fields=["language"])
+    affiliation = attach(alice, structure)
+    pending = pending_request(alice, make_structure("Elsewhere"))
+    generation = alice.session_generation
+    with django_capture_on_commit_callbacks(execute=True):
+        _user_action(staff_client, "deactivate_accounts", [alice])
+    alice.refresh_from_db()
+    affiliation.refresh_from_db()
+    pending.refresh_from_db()
+    assert not alice.is_active and alice.session_generation > generation
+    assert affiliation.status == "deactivated" and pending.status == RequestStatus.CANCELLED
+    assert ActivityLog.objects.filter(
+        action=Action.ACCOUNT_DEACTIVATED, actor=staff_user, subject=alice
+    ).exists()
+    assert mailoutbox[-1].to == [alice.email] and "deactivated" in mailoutbox[-1].subject.lower()
+    with django_capture_on_commit_callbacks(execute=True):
+        _user_action(staff_client, "reactivate_accounts", [alice])
+    alice.refresh_from_db()
+    affiliation.refresh_from_db()
+    assert alice.is_active and affiliation.status == "active"
+    assert ActivityLog.objects.filter(
+        action=Action.ACCOUNT_REACTIVATED, actor=staff_user, subject=alice
+    ).exists()
+    assert mailoutbox[-1].to == [alice.email] and "reactivated" in mailoutbox[-1].subject.lower()
+    # The change form cannot flip the flag behind the services' back.
+    html = staff_client.get(reverse("admin:accounts_user_change", args=[alice.pk])).content
+    assert b'name="is_active"' not in html
+
+
+def test_a_main_manager_is_not_deactivated_from_the_admin(staff_client, manager):
+    response = _user_action(staff_client, "deactivate_accounts", [manager])
+    manager.refresh_from_db()
+    assert manager.is_active
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("main manager" in m and "hand the role on first" in m for m in messages)
+
+
+def test_staff_end_sessions_logged_and_mailed(
+    staff_client, staff_user, alice, client_factory, mailoutbox, django_capture_on_commit_callbacks
+):
+    from tests.conftest import verify_session
+
+    alice.language = "en"
+    alice.save(update_fields=["language"])
+    browser = client_factory()
+    verify_session(browser, alice)
+    assert browser.get(reverse("accounts:account")).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        _user_action(staff_client, "end_sessions", [alice])
+    assert browser.get(reverse("accounts:account")).status_code == 302
+    assert ActivityLog.objects.filter(
+        action=Action.SESSIONS_ENDED, actor=staff_user, subject=alice
+    ).exists()
+    assert mailoutbox[-1].to == [alice.email] and "sessions" in mailoutbox[-1].subject
+
+
+def test_staff_unlock_lifts_the_password_and_factor_locks_logged_and_mailed(
+    staff_client, staff_user, alice, bob, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from accounts.models import User
+    from mfa.models import EmailDevice
+
+    User.objects.filter(pk=alice.pk).update(
+        login_failure_count=settings.LOGIN_MAX_FAILURES,
+        login_failure_at=timezone.now(),
+        language="en",
+    )
+    EmailDevice.objects.filter(user=alice).update(
+        locked_at=timezone.now(), throttling_failure_count=10
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _user_action(staff_client, "unlock_accounts", [alice, bob])
+    alice.refresh_from_db()
+    device = EmailDevice.objects.get(user=alice)
+    assert alice.login_failure_count == 0 and device.locked_at is None
+    assert device.throttling_failure_count == 0
+    assert ActivityLog.objects.filter(
+        action=Action.ACCOUNT_UNLOCKED, actor=staff_user, subject=alice
+    ).exists()
+    assert ActivityLog.objects.filter(action=Action.FACTOR_UNLOCKED, subject=alice).exists()
+    # Bob was not locked: nothing logged, no mail.
+    assert not ActivityLog.objects.filter(action=Action.ACCOUNT_UNLOCKED, subject=bob).exists()
+    assert [m.to for m in mailoutbox] == [[alice.email]]
+    assert "unlocked" in mailoutbox[0].subject
+    assert any("1 account(s) unlocked" in str(m) for m in response.wsgi_request._messages)
+
+
+def test_constraint_errors_read_as_sentences(staff_client, alice, structure):
+    """No admin form ever shows a constraint's name."""
+    attach(alice, structure)
+    page = staff_client.get(reverse("admin:accounts_user_change", args=[alice.pk]))
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name not in ("groups", "user_permissions", "password")
+    }
+    prefix = "affiliations"
+    for formset in page.context["inline_admin_formsets"]:
+        if formset.formset.model is Affiliation:
+            prefix = formset.formset.prefix
+    data.update(
+        {
+            "email": alice.email,
+            "language": "fr",
+            "country": "FR",
+            f"{prefix}-TOTAL_FORMS": "2",
+            f"{prefix}-INITIAL_FORMS": "1",
+            f"{prefix}-0-id": Affiliation.objects.get(user=alice).pk,
+            f"{prefix}-0-user": alice.pk,
+            f"{prefix}-0-structure": structure.pk,
+            f"{prefix}-0-status": "active",
+            f"{prefix}-0-whole_structure": "on",
+            f"{prefix}-1-user": alice.pk,
+            f"{prefix}-1-structure": structure.pk,
+            f"{prefix}-1-status": "active",
+            f"{prefix}-1-whole_structure": "on",
+        }
+    )
+    for formset in page.context["inline_admin_formsets"]:
+        other = formset.formset
+        if other.prefix != prefix:
+            data[f"{other.prefix}-TOTAL_FORMS"] = str(other.initial_form_count())
+            data[f"{other.prefix}-INITIAL_FORMS"] = str(other.initial_form_count())
+            for i, inline_form in enumerate(other.forms):
+                data[f"{other.prefix}-{i}-id"] = inline_form.instance.pk
+    response = staff_client.post(reverse("admin:accounts_user_change", args=[alice.pk]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "already attached to this structure" in html
+    assert "one_active_affiliation_per_user_and_structure" not in html
+    assert Affiliation.objects.filter(user=alice).count() == 1
+
+
+def test_every_constraint_that_django_would_name_has_a_sentence():
+    from django.apps import apps
+    from django.db.models import CheckConstraint, UniqueConstraint
+
+    default = "Constraint “%(name)s” is violated."
+    for model in apps.get_models():
+        if model._meta.app_label not in {"accounts", "affiliations", "authorizations", "activity"}:
+            continue
+        for constraint in model._meta.constraints:
+            named_by_django = isinstance(constraint, CheckConstraint) or (
+                isinstance(constraint, UniqueConstraint)
+                and (constraint.condition is not None or constraint.expressions)
+            )
+            if named_by_django:
+                assert constraint.violation_error_message != default, constraint.name
+                assert constraint.name not in str(constraint.get_violation_error_message())
+
+
+# --- 10. Languages and one Accounts section -------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_index_has_one_accounts_section_and_every_label_translated(
+    signed_in, staff_user, language
+):
+    staff_user.language = language
+    staff_user.save(update_fields=["language"])
+    client = signed_in(staff_user)
+    response = client.get(reverse("admin:index"))
+    sections = {app["app_label"]: app for app in response.context["app_list"]}
+    names = [str(app["name"]) for app in response.context["app_list"]]
+    accounts = "Comptes" if language == "fr" else "Accounts"
+    assert names.count(accounts) == 1
+    assert "account" not in sections  # allauth's addresses joined the portal's section
+    assert {m["object_name"] for m in sections["accounts"]["models"]} >= {"User", "EmailAddress"}
+    expected = {
+        "fr": {
+            "django_tasks_database": "Tâches en arrière-plan",
+            "dsfr": "Système de design (DSFR)",
+            "auth": "Groupes et permissions de l'équipe",
+        },
+        "en": {
+            "django_tasks_database": "Background tasks",
+            "dsfr": "Design system (DSFR)",
+            "auth": "Staff groups and permissions",
+        },
+    }[language]
+    for label, name in expected.items():
+        assert str(sections[label]["name"]) == name
+    # allauth's own section page is the merged one.
+    merged = client.get(reverse("admin:app_list", args=["account"]))
+    assert {m["object_name"] for m in merged.context["app_list"][0]["models"]} >= {
+        "User",
+        "EmailAddress",
+    }
+
+
+def test_third_party_field_labels_are_translated(signed_in, staff_user, alice):
+    from django.utils import translation
+
+    from mfa.models import EmailDevice
+
+    with translation.override("fr"):
+        device = EmailDevice._meta
+        assert str(device.get_field("confirmed").verbose_name) == "confirmé"
+        assert str(device.get_field("throttling_failure_count").verbose_name) == (
+            "échecs consécutifs"
+        )
+        assert "appartient" in str(device.get_field("user").help_text)
+        from django_tasks_db.models import DBTaskResult
+
+        assert str(DBTaskResult._meta.verbose_name_plural) == "résultats des tâches"
+        assert str(DBTaskResult._meta.get_field("enqueued_at").verbose_name) == "mise en file le"
+        assert str(Request._meta.get_field("kind").verbose_name) == "type de demande"
+    client = signed_in(staff_user)  # French
+    for url in (
+        reverse("admin:mfa_emaildevice_changelist"),
+        reverse("admin:django_tasks_database_dbtaskresult_changelist"),
+        reverse("admin:affiliations_request_changelist"),
+        reverse("admin:affiliations_structure_import"),
+    ):
+        html = client.get(url).content.decode()
+        for english in ("Throttling", "Enqueued at", "Task Results", "Approve the selected"):
+            assert english not in html, (url, english)
