@@ -1,4 +1,8 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .models import ActivityLog
 
@@ -7,10 +11,28 @@ from .models import ActivityLog
 class ActivityLogAdmin(admin.ModelAdmin):
     list_display = ("created_at", "action", "actor", "subject", "structure_id", "ip")
     list_filter = ("action",)
-    search_fields = ("actor__email", "subject__email", "ip")
+    search_fields = ("ip",)
+    search_help_text = _("A login address (exact, who acted or was concerned) or an IP address.")
+    # Millions of rows: no full count, and exact matches only.
+    show_full_result_count = False
     date_hierarchy = "created_at"
     list_select_related = ("actor", "subject")
     readonly_fields = ("created_at", "actor", "subject", "structure_id", "action", "ip", "detail")
+
+    def get_search_results(self, request, queryset, search_term):
+        from accounts.emails import lookup_key
+
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            validate_ipv46_address(term)
+        except ValidationError:
+            email = lookup_key(term)
+            if email is None:
+                return queryset.none(), False
+            return queryset.filter(Q(actor__email=email) | Q(subject__email=email)), False
+        return queryset.filter(ip=term), False
 
     def has_add_permission(self, request):
         return False

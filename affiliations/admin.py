@@ -43,6 +43,18 @@ class StructureIdentifierFilter(InputFilter):
 SERVICES_SHOWN = 20
 
 
+def _person_or_structure(term: str, person: str = "user") -> Q:
+    """An exact login address, or an exact structure identifier: both indexed."""
+    term = term.strip()
+    if not term:
+        return Q()
+    if "@" in term:
+        email = lookup_key(term)
+        return Q(**{f"{person}__email": email}) if email else Q(pk__in=[])
+    upper = term.upper()
+    return Q(structure__identifier=upper) | Q(structure__identifier=re.sub(r"[\s.]", "", upper))
+
+
 def _words(term: str, compact_identifier: bool = True) -> Q | None:
     """Every typed word in the folded search column (trigram-indexed on PostgreSQL)."""
     folded = fold(term)
@@ -217,13 +229,14 @@ class AffiliationAdmin(admin.ModelAdmin):
     form = AffiliationAdminForm
     list_display = ("user", "structure", "role", "status", "whole_structure", "created_at")
     list_filter = ("role", "status", "whole_structure")
-    search_fields = (
-        "user__email",
-        "user__last_name",
-        "structure__company_name",
-        "structure__identifier",
-    )
+    search_fields = ("user__email",)
+    search_help_text = _("A login address (exact) or a structure's identifier (exact).")
     list_select_related = ("user", "structure")
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.filter(_person_or_structure(search_term)), False
+
     raw_id_fields = ("user", "structure")
     readonly_fields = ("role",)
     filter_horizontal = ()

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
 
@@ -9,8 +10,16 @@ from .models import Authorization, AuthorizationRequestLine
 class AuthorizationAdmin(admin.ModelAdmin):
     list_display = ("user", "structure", "service", "application", "level", "updated_at")
     list_filter = ("application", "level")
-    search_fields = ("user__email", "structure__company_name", "structure__identifier")
+    search_fields = ("user__email",)
+    search_help_text = _("A login address (exact) or a structure's identifier (exact).")
     list_select_related = ("user", "structure", "service")
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        from affiliations.admin import _person_or_structure
+
+        return queryset.filter(_person_or_structure(search_term)), False
+
     raw_id_fields = ("user", "structure", "service", "granted_by")
 
 

@@ -730,3 +730,75 @@ def test_third_party_field_labels_are_translated(signed_in, staff_user, alice):
         html = client.get(url).content.decode()
         for english in ("Throttling", "Enqueued at", "Task Results", "Approve the selected"):
             assert english not in html, (url, english)
+
+
+def test_large_lists_search_exact_values_without_full_counts(
+    staff_client, staff_user, alice, structure
+):
+    from affiliations.admin import AffiliationAdmin, RequestAdmin, StructureAdmin
+
+    affiliation = attach(alice, structure)
+    listed = staff_client.get(
+        reverse("admin:affiliations_affiliation_changelist"), {"q": "ALICE@example.fr"}
+    )
+    assert [a.pk for a in listed.context["cl"].result_list] == [affiliation.pk]
+    listed = staff_client.get(
+        reverse("admin:affiliations_affiliation_changelist"), {"q": structure.identifier}
+    )
+    assert [a.pk for a in listed.context["cl"].result_list] == [affiliation.pk]
+    log = staff_client.get(
+        reverse("admin:activity_activitylog_changelist"), {"q": "staff@example.fr"}
+    )
+    assert log.status_code == 200
+    assert all(
+        "alice@example.fr" in (getattr(e.actor, "email", ""), getattr(e.subject, "email", ""))
+        for e in log.context["cl"].result_list
+    )
+    for admin_class in (AffiliationAdmin, RequestAdmin, StructureAdmin):
+        assert admin_class.show_full_result_count is False
+
+
+def test_the_upload_is_bounded_before_it_is_read_and_keeps_its_csrf_check(
+    media, staff_user, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from affiliations import admin_import
+    from affiliations.models import StructureImport
+    from tests.conftest import verify_session
+
+    client = Client(enforce_csrf_checks=True)
+    verify_session(client, staff_user)
+    url = reverse("admin:affiliations_structure_import")
+    page = client.get(url)
+    token = page.cookies["csrftoken"].value if "csrftoken" in page.cookies else None
+    token = token or client.cookies["csrftoken"].value
+    upload = SimpleUploadedFile("s.csv", (HEADER + "\n").encode() * 50)
+    # No token: refused, even though the view reads the body itself.
+    assert client.post(url, {"file": upload}).status_code == 403
+    # A body announced over the limit is answered at once.
+    over = client.post(
+        url,
+        {"file": upload, "csrfmiddlewaretoken": token},
+        CONTENT_LENGTH=str(admin_import.MAX_REQUEST_BYTES + 1),
+    )
+    assert over.status_code == 413, over.content[:3000]
+    # A file that grows past the limit as it arrives is stopped.
+    monkeypatch.setattr(admin_import, "UploadLimit", _small_limit(admin_import))
+    upload.seek(0)
+    stopped = client.post(url, {"file": upload, "csrfmiddlewaretoken": token})
+    assert stopped.status_code == 413
+    assert not StructureImport.objects.exists()
+    upload.seek(0)
+    monkeypatch.undo()
+    assert client.post(url, {"file": upload, "csrfmiddlewaretoken": token}).status_code == 302
+    assert StructureImport.objects.count() == 1
+
+
+def _small_limit(module):
+    class Small(module.UploadLimit):
+        def __init__(self, request=None):
+            super().__init__(request, limit=1024)
+
+    return Small
