@@ -125,7 +125,7 @@ class UserAdmin(DjangoUserAdmin):
         messages.success(request, _("Their sessions have ended."))
 
     @admin.action(
-        description=_("Unlock the selected accounts (password and e-mail code)"),
+        description=_("Unlock the selected accounts (password, e-mail code, application)"),
         permissions=["change"],
     )
     def unlock_accounts(self, request, queryset):

@@ -7,6 +7,8 @@ from allauth.account.admin import EmailAddressAdmin
 from allauth.account.models import EmailAddress
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
@@ -70,9 +72,50 @@ class PortalTaskResultAdmin(DBTaskResultAdmin):
         return super().display_run_after(obj)
 
 
+class PortalTOTPDeviceAdmin(TOTPDeviceAdmin):
+    """Authenticator applications, read-only and never their secret: a person adds
+    theirs from My multi-factor authentication (mailed, logged); staff remove them with
+    the users' action "Reset the authenticator application and security keys"."""
+
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    show_full_result_count = False
+    search_fields = ("user__email",)
+    search_help_text = _("A login address (exact).")
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        email = emails.lookup_key(term)
+        return (queryset.filter(user__email=email) if email else queryset.none()), False
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (_("Identity"), {"fields": ["user", "name", "confirmed"]}),
+            (_("Dates"), {"fields": ["created_at", "last_used_at"]}),
+            (
+                _("State"),
+                {"fields": ["throttling_failure_timestamp", "throttling_failure_count"]},
+            ),
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 for _model, _admin_class in (
     (EmailAddress, PortalEmailAddressAdmin),
     (DBTaskResult, PortalTaskResultAdmin),
+    (TOTPDevice, PortalTOTPDeviceAdmin),
 ):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)

@@ -38,7 +38,15 @@ def translate_third_party_labels() -> None:
         except LookupError:
             continue
     for model in apps.get_models():
-        for field in model._meta.get_fields():
+        opts = model._meta
+        if isinstance(opts.verbose_name, str) and not isinstance(opts.verbose_name, Promise):
+            if "verbose_name_plural" not in opts.original_attrs:
+                # Django's own plural ("… devices") is built from the untranslated name.
+                opts.verbose_name_plural = _(str(opts.verbose_name_plural))
+            opts.verbose_name = _(opts.verbose_name)
+        elif not isinstance(opts.verbose_name_plural, Promise):
+            opts.verbose_name_plural = _(opts.verbose_name_plural)
+        for field in opts.get_fields():
             if isinstance(getattr(field, "verbose_name", None), str) and not isinstance(
                 field.verbose_name, Promise
             ):

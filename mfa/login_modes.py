@@ -217,22 +217,33 @@ class LazyFormat:
 
 def lift_app_lock_after_password_reset(*, user, request=None) -> None:
     """A completed password reset proves the owner: the application's lock goes too."""
+    _lift_app_lock(user=user, by=user, request=request, reason="password_reset")
+
+
+def unlock_app_by_staff(*, user, by, request=None) -> bool:
+    """Staff's "Unlock" on a user: the application's lock goes, if any."""
+    return _lift_app_lock(user=user, by=by, request=request, reason="staff")
+
+
+def _lift_app_lock(*, user, by, request, reason: str) -> bool:
     device = TOTPDevice.objects.filter(user=user).first()
     if device is None:
-        return
+        return False
     lifted = AppLock.objects.filter(device=device).delete()[0]
-    if lifted or device.throttling_failure_count:
-        TOTPDevice.objects.filter(pk=device.pk).update(
-            throttling_failure_count=0, throttling_failure_timestamp=None
-        )
-        log_event(
-            Action.FACTOR_UNLOCKED,
-            request=request,
-            actor=user,
-            subject=user,
-            factor="app",
-            reason="password_reset",
-        )
+    if not (lifted or device.throttling_failure_count):
+        return False
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    log_event(
+        Action.FACTOR_UNLOCKED,
+        request=request,
+        actor=by,
+        subject=user,
+        factor="app",
+        reason=reason,
+    )
+    return True
 
 
 # --- Security keys (WebAuthn) -------------------------------------------------------------

@@ -247,12 +247,15 @@ def unlock_email_device(*, device: EmailDevice, by, request=None, reason: str = 
 
 
 def unlock_by_staff(*, user, by, request=None) -> bool:
-    """Staff's "Unlock" on a user: lift the e-mail factor's lock, if any."""
+    """Staff's "Unlock" on a user: lift the e-mail factor's and the application's locks."""
+    from .login_modes import unlock_app_by_staff
+
+    lifted = unlock_app_by_staff(user=user, by=by, request=request)
     device = EmailDevice.objects.filter(user=user).first()
     if device is None or not (
         device.locked_at or device.locked_until or device.throttling_failure_count
     ):
-        return False
+        return lifted
     unlock_email_device(device=device, by=by, request=request)
     return True
 

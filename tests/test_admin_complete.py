@@ -570,9 +570,10 @@ def test_staff_unlock_lifts_the_password_and_factor_locks_logged_and_mailed(
     staff_client, staff_user, alice, bob, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
     from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
-    from mfa.models import EmailDevice
+    from mfa.models import AppLock, EmailDevice
 
     User.objects.filter(pk=alice.pk).update(
         login_failure_count=settings.LOGIN_MAX_FAILURES,
@@ -582,6 +583,10 @@ def test_staff_unlock_lifts_the_password_and_factor_locks_logged_and_mailed(
     EmailDevice.objects.filter(user=alice).update(
         locked_at=timezone.now(), throttling_failure_count=10
     )
+    app = TOTPDevice.objects.create(
+        user=alice, name="Phone", confirmed=True, throttling_failure_count=10
+    )
+    AppLock.objects.create(device=app, locked_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         response = _user_action(staff_client, "unlock_accounts", [alice, bob])
     alice.refresh_from_db()
@@ -591,7 +596,10 @@ def test_staff_unlock_lifts_the_password_and_factor_locks_logged_and_mailed(
     assert ActivityLog.objects.filter(
         action=Action.ACCOUNT_UNLOCKED, actor=staff_user, subject=alice
     ).exists()
-    assert ActivityLog.objects.filter(action=Action.FACTOR_UNLOCKED, subject=alice).exists()
+    assert ActivityLog.objects.filter(action=Action.FACTOR_UNLOCKED, subject=alice).count() == 2
+    assert not AppLock.objects.exists()
+    app.refresh_from_db()
+    assert app.throttling_failure_count == 0
     # Bob was not locked: nothing logged, no mail.
     assert not ActivityLog.objects.filter(action=Action.ACCOUNT_UNLOCKED, subject=bob).exists()
     assert [m.to for m in mailoutbox] == [[alice.email]]
@@ -802,3 +810,29 @@ def _small_limit(module):
             super().__init__(request, limit=1024)
 
     return Small
+
+
+def test_authenticator_applications_are_read_only_and_translated_in_the_admin(
+    signed_in, staff_user, alice
+):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=alice, name="Téléphone", confirmed=True)
+    client = signed_in(staff_user)  # French
+    listed = client.get(reverse("admin:otp_totp_totpdevice_changelist")).content.decode()
+    assert (
+        "Applications d&#x27;authentification" in listed
+        or "Applications d'authentification" in listed
+    )
+    assert "TOTP devices" not in listed and "QR Code" not in listed
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "Identité" in html and "Identity" not in html
+    assert device.key not in html and 'name="_save"' not in html
+    assert client.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
+    client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    # The users' list offers the reset (tests/test_mfa_admin.py proves it logs and mails).
+    users = client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    for action in ("reset_factors", "unlock_accounts", "end_sessions", "deactivate_accounts"):
+        assert f'value="{action}"' in users
