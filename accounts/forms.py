@@ -184,6 +184,14 @@ class NotificationsForm(forms.Form):
     )
     notify_commitments = forms.BooleanField(label=_("Commitments"), required=False)
     notify_invoicing = forms.BooleanField(label=_("CPRO Invoicing"), required=False)
+    notify_weekly_summary = forms.BooleanField(
+        label=_("A weekly summary of the movements on my structures"), required=False
+    )
+
+    APPLICATION_FIELDS = ["notify_transferability", "notify_commitments", "notify_invoicing"]
+
+    def application_fields(self):
+        return [self[name] for name in self.APPLICATION_FIELDS]
 
 
 class PreferencesForm(forms.Form):

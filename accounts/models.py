@@ -98,6 +98,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     notify_commitments = models.BooleanField(_("notifications: commitments"), default=False)
     notify_invoicing = models.BooleanField(_("notifications: CPRO Invoicing"), default=False)
+    notify_weekly_summary = models.BooleanField(
+        _("weekly summary of the movements on my structures"), default=False
+    )
     # Raised to end every session of the user at once (deactivation, staff action).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
     # Consecutive failed password logins: increasing delays, then a lock at

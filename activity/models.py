@@ -58,6 +58,8 @@ class Action(models.TextChoices):
     SESSIONS_ENDED = "account.sessions_ended", _("Sessions ended by staff")
     ACCOUNT_UNLOCKED = "account.unlocked", _("Account unlocked by staff")
     STRUCTURES_IMPORTED = "structures.imported", _("Structures imported from a CSV file")
+    NOTIFICATION_PUBLISHED = "notification.published", _("Notification published")
+    SUMMARIES_QUEUED = "summary.queued", _("Weekly summaries queued")
 
 
 class AppendOnlyError(RuntimeError):

@@ -110,3 +110,29 @@ def own_affiliation_or_404(user, affiliation_id: int) -> Affiliation:
         )
     except Affiliation.DoesNotExist:
         raise Http404 from None
+
+
+# Seen from the structure's side: who manages it (whom to tell of a new request).
+# Each source takes a structure id and returns a values("user_id") queryset.
+_structure_manager_sources: list[Callable[[int], QuerySet]] = []
+
+
+def register_structure_managers_source(source: Callable[[int], QuerySet]) -> None:
+    if source not in _structure_manager_sources:
+        _structure_manager_sources.append(source)
+
+
+def structure_managers(structure_id: int) -> QuerySet:
+    """The active people who may manage the structure: its main manager and every
+    registered source's (Organisation – Modification holders), in one query."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    condition = Q(
+        pk__in=Affiliation.objects.filter(
+            structure_id=structure_id, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE
+        ).values("user_id")
+    )
+    for source in _structure_manager_sources:
+        condition |= Q(pk__in=source(structure_id))
+    return get_user_model().objects.filter(condition, is_active=True)

@@ -72,6 +72,16 @@ def fingerprint(
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# Other layers hear of each new request inside the transaction that creates it
+# (the managers' digest); they register from AppConfig.ready().
+_on_submit: list[Callable[[Request], None]] = []
+
+
+def register_on_submit(func: Callable[[Request], None]) -> None:
+    if func not in _on_submit:
+        _on_submit.append(func)
+
+
 def submit(
     *,
     requester,
@@ -107,6 +117,8 @@ def submit(
             )
             if services and not whole_structure:
                 req.services.set(services)
+            for func in _on_submit:
+                func(req)
     except IntegrityError:
         # Submitted twice at the same moment: the database kept one.
         raise DuplicateRequest from None

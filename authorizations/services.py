@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from activity.models import Action
 from activity.services import log_event
@@ -20,6 +21,7 @@ from affiliations.models import (
     Structure,
 )
 from affiliations.permissions import forget_managed_structures, may_manage
+from chorus_portal.mail import queue_mail
 
 from .models import (
     LEVEL_RANK,
@@ -27,6 +29,7 @@ from .models import (
     Authorization,
     AuthorizationRequestLine,
     Level,
+    profile_label,
 )
 
 # Opened to every new affiliation, at its scope (see docs/decisions.md).
@@ -128,6 +131,78 @@ def _grant(*, user, structure, service, application, level, by, http_request=Non
 
 @transaction.atomic
 def save_profiles(
+    *,
+    user,
+    structure: Structure,
+    service: Service | None,
+    desired: dict[str, str],
+    by,
+    http_request=None,
+    comment: str = "",
+) -> SaveResult:
+    """`_save_profiles`, and the person is mailed when someone else changed their profiles."""
+    before = profiles_at(user, structure, service) if by.pk != user.pk else None
+    result = _save_profiles(
+        user=user,
+        structure=structure,
+        service=service,
+        desired=desired,
+        by=by,
+        http_request=http_request,
+        comment=comment,
+    )
+    if before is not None and result.applied:
+        _mail_profiles_changed(
+            user=user,
+            structure=structure,
+            service=service,
+            by=by,
+            before=before,
+            after=profiles_at(user, structure, service),
+        )
+    return result
+
+
+def _mail_profiles_changed(*, user, structure, service, by, before, after) -> None:
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(user.language):
+        changes = []
+        for application in sorted(set(before) | set(after)):
+            old, new = before.get(application), after.get(application)
+            if old == new:
+                continue
+            if new is None:
+                changes.append(
+                    _("%(profile)s: removed") % {"profile": profile_label(application, old)}
+                )
+            elif old is None:
+                changes.append(
+                    _("%(profile)s: granted") % {"profile": profile_label(application, new)}
+                )
+            else:
+                changes.append(
+                    _("%(profile)s (was %(level)s)")
+                    % {"profile": profile_label(application, new), "level": Level(old).label}
+                )
+    queue_mail(
+        to=user.email,
+        template_prefix="authorizations/email/profiles_changed",
+        context={
+            "name": user.get_full_name() or user.email,
+            "by": by.get_full_name() or by.email,
+            "structure": str(structure),
+            "structure_name": structure.company_name,
+            "service": str(service) if service is not None else "",
+            "changes": changes,
+            "url": f"{settings.PORTAL_BASE_URL}/account/authorizations/",
+        },
+        language=user.language,
+    )
+
+
+def _save_profiles(
     *,
     user,
     structure: Structure,
@@ -310,3 +385,16 @@ def organisation_managers_source(user):
         structure__affiliations__user=user,
         structure__affiliations__status=AffiliationStatus.ACTIVE,
     ).values_list("structure_id", flat=True)
+
+
+def organisation_holders_source(structure_id: int):
+    """Who holds Organisation – Modification at structure level on `structure_id` while
+    attached to it: the structure's delegated managers."""
+    return Authorization.objects.filter(
+        structure_id=structure_id,
+        application=Application.ORGANISATION,
+        level=Level.MODIFICATION,
+        service__isnull=True,
+        user__affiliations__structure_id=structure_id,
+        user__affiliations__status=AffiliationStatus.ACTIVE,
+    ).values("user_id")

@@ -14,6 +14,8 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts import emails
 
+from .models import OutgoingMail
+
 
 class PortalEmailAddressAdmin(EmailAddressAdmin):
     """allauth's copy of each login address, shown read-only: the login address
@@ -120,3 +122,54 @@ for _model, _admin_class in (
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
     admin.site.register(_model, _admin_class)
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """The mail queue, read-only: what left, what waits, what was given up and why.
+
+    A mail's text is never shown (it may hold a login code or a link)."""
+
+    list_display = [
+        "created_at",
+        "recipient_list",
+        "subject",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["to", "subject"]
+    search_help_text = _("A recipient or words of the subject.")
+    show_full_result_count = False
+    fields = [
+        "recipient_list",
+        "subject",
+        "template",
+        "language",
+        "priority",
+        "status",
+        "attempts",
+        "created_at",
+        "last_attempt_at",
+        "next_attempt_at",
+        "give_up_at",
+        "sent_at",
+        "last_error",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("recipients"))
+    def recipient_list(self, obj):
+        return ", ".join(obj.recipients)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

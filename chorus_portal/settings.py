@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mfa",
     "affiliations",
     "authorizations",
+    "notifications",
     "chorus_portal",
 ]
 
@@ -152,6 +153,29 @@ else:
     raise ImproperlyConfigured("TASK_BACKEND must be 'immediate' or 'database'.")
 
 # --- Mail --------------------------------------------------------------------
+# Every mail is a row (chorus_portal.OutgoingMail) queued in the transaction of
+# the change that causes it and sent by the `deliver_mails` task; a failed
+# attempt is retried with a doubling delay, and given up (visible in the admin)
+# after MAIL_GIVE_UP_AFTER.
+MAIL_RETRY_FIRST_DELAY = 15  # seconds
+MAIL_RETRY_MAX_DELAY = 30 * 60
+MAIL_GIVE_UP_AFTER = 2 * 24 * 60 * 60
+MAIL_BATCH_SIZE = 100  # mails per delivery task when many are queued at once
+MAIL_STALE_AFTER = 60 * 60  # a delivery task running this long lost its worker
+# Absolute links in mails (the Users area, My account) start with this.
+_named_hosts = [h for h in ALLOWED_HOSTS if h != "*" and not h.startswith(".")]
+PORTAL_BASE_URL = env_str(
+    "PORTAL_BASE_URL",
+    "http://127.0.0.1:8000" if DEBUG else f"https://{(_named_hosts or ['localhost'])[0]}",
+).rstrip("/")
+if not PORTAL_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PORTAL_BASE_URL must start with https:// or http://.")
+# Managers hear of new requests in one mail gathered for MANAGER_DIGEST_DELAY
+# after the first one, and never more often than every MANAGER_DIGEST_INTERVAL.
+MANAGER_DIGEST_DELAY = 5 * 60
+MANAGER_DIGEST_INTERVAL = 15 * 60
+WEEKLY_SUMMARY_BATCH_SIZE = 1000
+
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Chorus Pro <ne-pas-repondre@chorus-pro.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_URL = env_str("EMAIL_URL", "")

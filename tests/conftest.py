@@ -13,6 +13,53 @@ PASSWORD = "Correct-Horse-42!battery"
 CODE_RE = re.compile(r"code\D{0,40}?\b(\d{6})\b", re.IGNORECASE)
 
 
+@pytest.fixture(autouse=True)
+def mail_after_commit(monkeypatch):
+    """Mails leave when the transaction that queued them commits, as in production.
+
+    Django's TestCase keeps each test in a transaction that never commits, so
+    `on_commit` callbacks would never run. Here a mail's delivery runs at once when
+    only the test's own transaction is open (production's autocommit), and when the
+    code's outermost `atomic()` block exits successfully otherwise; a block that
+    rolls back drops its mails.
+    """
+    from django.db import transaction
+
+    from chorus_portal import mail
+
+    waiting: list[tuple[tuple, object]] = []
+    original_exit = transaction.Atomic.__exit__
+
+    def code_blocks(connection) -> list:
+        return [b for b in connection.atomic_blocks if not getattr(b, "_from_testcase", False)]
+
+    def after_commit(func) -> None:
+        blocks = code_blocks(transaction.get_connection())
+        if not blocks:
+            func()
+        else:
+            waiting.append((tuple(blocks), func))
+
+    def exit_block(self, exc_type, exc_value, traceback):
+        connection = transaction.get_connection(self.using)
+        blocks = code_blocks(connection)
+        outermost = bool(blocks) and blocks[0] is self
+        failed = exc_type is not None or connection.needs_rollback
+        result = original_exit(self, exc_type, exc_value, traceback)
+        if failed:
+            waiting[:] = [(bs, f) for bs, f in waiting if not any(b is self for b in bs)]
+        elif outermost:
+            ready = [f for bs, f in waiting if bs[0] is self]
+            waiting[:] = [(bs, f) for bs, f in waiting if bs[0] is not self]
+            for func in ready:
+                func()
+        return result
+
+    monkeypatch.setattr(mail, "_after_commit", after_commit)
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_block)
+    yield waiting
+
+
 def make_user(email: str, *, staff: bool = False, password: str = PASSWORD, **fields):
     from accounts.models import User
 
