@@ -7,7 +7,6 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -67,7 +66,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         log_event(Action.LOGIN_FAILED, request=request, subject=user)
         if user is not None and lockout.login_failed(user, timezone.now()):
             log_event(Action.ACCOUNT_LOCKED, request=request, subject=user)
-            transaction.on_commit(lambda: _mail_account_locked(user))
+            _mail_account_locked(user)
 
     def add_message(self, request, level, message_template=None, *args, **kwargs):
         # "Signed in as <name>" would show the holder's name to whoever has

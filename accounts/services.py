@@ -117,11 +117,7 @@ def reactivate(*, user: User, by: User, http_request=None) -> bool:
 
 def _mail(user: User, prefix: str) -> None:
     context = {"name": user.get_full_name() or user.email}
-    transaction.on_commit(
-        lambda: queue_mail(
-            to=user.email, template_prefix=prefix, context=context, language=user.language
-        )
-    )
+    queue_mail(to=user.email, template_prefix=prefix, context=context, language=user.language)
 
 
 # --- Lost password ------------------------------------------------------------

@@ -226,10 +226,8 @@ def transfer_main_manager(
         by_staff=as_staff,
     )
     former = current.user if current is not None else None
-    transaction.on_commit(
-        lambda: _mail_role_transferred(
-            structure=structure, former=former, new=to_user, by=by, when=entry.created_at
-        )
+    _mail_role_transferred(
+        structure=structure, former=former, new=to_user, by=by, when=entry.created_at
     )
 
 

@@ -160,7 +160,7 @@ def decide(*, req: Request, by, approve: bool, reason: str = "", http_request=No
             request_id=req.pk,
             kind=req.kind,
         )
-        transaction.on_commit(lambda: _mail_decision(req))
+        _mail_decision(req)
     return req
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from activity.models import Action
 from activity.services import log_event
-from chorus_portal.mail import queue_mail
+from chorus_portal.mail import MailPriority, queue_mail
 
 from .models import EmailCode, EmailDevice
 
@@ -121,16 +121,19 @@ def send_email_code(*, request, user) -> Result:
             },
         )
         _prune_codes(device, now)
-    queue_mail(
-        to=user.email,
-        template_prefix="mfa/email/login_code",
-        context={
-            "code": code,
-            "minutes": settings.MFA_EMAIL_CODE_VALIDITY // 60,
-            "name": user.get_full_name() or user.email,
-        },
-        language=user.language,
-    )
+        # Queued with the code it carries; first in line, and not tried past its validity.
+        queue_mail(
+            to=user.email,
+            template_prefix="mfa/email/login_code",
+            context={
+                "code": code,
+                "minutes": settings.MFA_EMAIL_CODE_VALIDITY // 60,
+                "name": user.get_full_name() or user.email,
+            },
+            language=user.language,
+            priority=MailPriority.CODE,
+            give_up_after=timedelta(seconds=settings.MFA_EMAIL_CODE_VALIDITY),
+        )
     log_event(Action.FACTOR_CODE_SENT, request=request, actor=user, factor="email")
     return Result(Outcome.SENT)
 
@@ -197,10 +200,7 @@ def verify_email_code(*, request, user, code: str) -> Result:
                     locked_at=now, locked_until=lock_until
                 )
                 # The owner hears of it, with what to do.
-                until_for_mail = lock_until
-                transaction.on_commit(
-                    lambda: _mail_lock(user, until=until_for_mail, failures=failures)
-                )
+                _mail_lock(user, until=lock_until, failures=failures)
     if not matched:
         log_event(Action.FACTOR_FAILED, request=request, actor=user, factor="email")
         if locked:

@@ -171,7 +171,15 @@ def test_notification_preferences(signed_in, alice):
     )
     html = client.get(ACCOUNT).content.decode()
     assert "Engagements" in html and "Facturation CPRO" in html
-    assert "résumé hebdomadaire" in html
+    # The weekly summary is a choice of its own, in the same window.
+    assert not alice.notify_weekly_summary
+    assert "Vous ne recevez pas de synthèse hebdomadaire" in html
+    client.post(reverse("accounts:notifications"), {"notify_weekly_summary": "on"})
+    alice.refresh_from_db()
+    assert alice.notify_weekly_summary and not alice.notify_commitments
+    html = client.get(ACCOUNT).content.decode()
+    assert "Vous recevez une synthèse hebdomadaire des mouvements" in html
+    assert 'name="notify_weekly_summary"' in client.get(reverse("accounts:notifications")).text
     assert ActivityLog.objects.filter(action=Action.NOTIFICATIONS_CHANGED).exists()
 
 
