@@ -212,7 +212,7 @@ def test_sweep_requeues_the_mails_of_a_lost_worker_and_never_resends_an_interrup
     smtp,
 ):
     smtp.start()
-    waiting = queue_rendered_mail(to=["waiting@example.fr"], subject="Waiting", body="x")
+    queue_rendered_mail(to=["waiting@example.fr"], subject="Waiting", body="x")
     interrupted = queue_rendered_mail(to=["maybe@example.fr"], subject="Maybe", body="x")
     # A worker claimed both tasks, began sending the second mail, and died.
     DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())
