@@ -193,9 +193,10 @@ def test_a_mail_given_up_after_its_time_shows_in_the_admin(client_factory, smtp)
     page = client.get(reverse("admin:chorus_portal_outgoingmail_changelist") + "?status=failed")
     assert page.status_code == 200
     assert "Lost cause" in page.text and "x@example.fr" in page.text
-    assert "secret text" not in client.get(
-        reverse("admin:chorus_portal_outgoingmail_change", args=[mail.pk])
-    ).text
+    assert (
+        "secret text"
+        not in client.get(reverse("admin:chorus_portal_outgoingmail_change", args=[mail.pk])).text
+    )
 
 
 @pytest.mark.django_db(transaction=True)
