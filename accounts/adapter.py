@@ -133,7 +133,12 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             if mimetype == "text/html":
                 html = content
         queue_rendered_mail(
-            to=list(message.to), subject=message.subject, body=message.body, html=html
+            to=list(message.to),
+            subject=message.subject,
+            body=message.body,
+            html=html,
+            language=language,
+            template=template_prefix,
         )
 
     @staticmethod

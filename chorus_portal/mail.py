@@ -412,7 +412,8 @@ def sweep(now=None) -> dict:
     """Finish what a lost worker left, send due mails when there is no worker, prune.
 
     * a delivery task still "running" after MAIL_STALE_AFTER lost its worker: it is
-      marked failed and its mails still queued get a new task;
+      marked failed and its mails still queued get a new task; when no delivery task is
+      due or running, queued mails overdue by MAIL_STALE_AFTER get one too;
     * a mail still "being sent" after MAIL_STALE_AFTER may or may not have left:
       it is given up (never sent twice), visibly;
     * without a task worker (in-process backend), queued mails that are due are sent;
@@ -436,6 +437,26 @@ def sweep(now=None) -> dict:
                 if ids:
                     _dispatch(ids, result.priority)
                     done["requeued"] += len(ids)
+        # Mails left queued with no task at all (their task failed on a database error):
+        # when nothing is due or running, whatever is overdue gets a task again.
+        busy = DBTaskResult.objects.filter(task_path=deliver_mails.module_path).filter(
+            Q(status="RUNNING") | Q(pk__in=DBTaskResult.objects.ready().values("pk"))
+        )
+        if not busy.exists():
+            orphans = list(
+                OutgoingMail.objects.filter(status=MailStatus.QUEUED)
+                .filter(
+                    Q(next_attempt_at__lt=stale)
+                    | Q(next_attempt_at__isnull=True, created_at__lt=stale)
+                )
+                .order_by("-priority", "id")
+                .values_list("pk", "priority")[:10_000]
+            )
+            for start in range(0, len(orphans), settings.MAIL_BATCH_SIZE):
+                chunk = orphans[start : start + settings.MAIL_BATCH_SIZE]
+                with transaction.atomic():
+                    _dispatch([pk for pk, _ in chunk], chunk[0][1])
+                done["requeued"] += len(chunk)
     interrupted = OutgoingMail.objects.filter(status=MailStatus.SENDING, last_attempt_at__lt=stale)
     done["interrupted"] = interrupted.update(
         status=MailStatus.FAILED,

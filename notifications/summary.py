@@ -287,7 +287,7 @@ def send_weekly_summaries(
                         "name": _person(first, last, email),
                         "week_start": week,
                         "week_end": week + timedelta(days=6),
-                        "sections": [text for _name, text in sorted(parts)],
+                        "sections": [text.strip() for _name, text in sorted(parts)],
                         "manages": manages,
                         "users_url": f"{settings.PORTAL_BASE_URL}/users/",
                         "account_url": f"{settings.PORTAL_BASE_URL}/account/",

@@ -230,6 +230,22 @@ def test_sweep_requeues_the_mails_of_a_lost_worker_and_never_resends_an_interrup
     assert interrupted.status == MailStatus.FAILED and "not sent again" in interrupted.last_error
 
 
+@pytest.mark.django_db(transaction=True)
+def test_sweep_gives_a_task_to_mails_left_without_one(smtp):
+    smtp.start()
+    mail = queue_rendered_mail(to=["orphan@example.fr"], subject="Orphan", body="x")
+    # Its task failed on a database error before the mail was claimed.
+    DBTaskResult.objects.update(status="FAILED", finished_at=timezone.now())
+    assert sweep()["requeued"] == 0  # not overdue yet
+    with time_machine.travel(timezone.now() + timedelta(hours=2), tick=False):
+        assert sweep()["requeued"] == 1
+        assert sweep()["requeued"] == 0  # it has a due task now
+        run_worker()
+    mail.refresh_from_db()
+    assert mail.status == MailStatus.SENT
+    assert len(smtp.mailbox.to("orphan@example.fr")) == 1
+
+
 @pytest.mark.django_db
 def test_without_a_worker_the_sweep_sends_what_failed(settings, alice, mailoutbox, monkeypatch):
     from django.core.mail.backends.locmem import EmailBackend
