@@ -32,6 +32,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--structures", type=int, default=2_000)
     parser.add_argument("--events-per-structure", type=int, default=12)
+    parser.add_argument(
+        "--again", action="store_true", help="keep the loaded data, forget the summaries sent"
+    )
     args = parser.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="chorus-bench-summary-")
@@ -50,9 +53,23 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
     print(f"database: {connection.vendor}")
-    week = load(args)
+    if args.again:
+        from django_tasks_db.models import DBTaskResult
+
+        from chorus_portal.models import OutgoingMail
+        from notifications.models import SummarySent
+        from notifications.summary import last_week
+
+        for model in (SummarySent, OutgoingMail, DBTaskResult):
+            model.objects.all().delete()
+        week = last_week()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+    else:
+        call_command("flush", interactive=False, verbosity=0)
+        week = load(args)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -78,7 +95,9 @@ import django
 django.setup()
 from django.core.management import call_command
 call_command("send_weekly_summary", "--week", sys.argv[1], "--no-progress")
-print(f"peak-rss-kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
+# VmHWM: this process's own peak (ru_maxrss would carry the parent's over the fork).
+peak = [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+print(f"peak-rss-kb {peak[0] if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
 """
 
 
