@@ -50,6 +50,9 @@ COUNTED = {
 # Managers also read who moved: at most this many lines per structure.
 LINES_PER_STRUCTURE = 10
 STRUCTURES_CACHED = 5000
+# Where a person's name and parts go in the frame rendered once per language.
+_NAME = "\x00name\x00"
+_SECTIONS = "\x00sections\x00"
 
 
 def last_week(today: date | None = None) -> date:
@@ -238,6 +241,7 @@ def send_weekly_summaries(
     weeks = StructureWeeks(start, end)
     frame = get_template("notifications/email/weekly_summary_body.txt")
     subjects: dict[str, str] = {}
+    frames: dict[tuple[str, bool], str] = {}
     last_pk = 0
     conflicts = 0
     while True:
@@ -282,16 +286,24 @@ def send_weekly_summaries(
                         _("Weekly summary: week of %(day)s")
                         % {"day": date_format(week, "SHORT_DATE_FORMAT")}
                     )
-                body = frame.render(
-                    {
-                        "name": _person(first, last, email),
-                        "week_start": week,
-                        "week_end": week + timedelta(days=6),
-                        "sections": [text.strip() for _name, text in sorted(parts)],
-                        "manages": manages,
-                        "users_url": f"{settings.PORTAL_BASE_URL}/users/",
-                        "account_url": f"{settings.PORTAL_BASE_URL}/account/",
-                    }
+                if (language, manages) not in frames:
+                    # The frame is rendered once per language and role, with markers
+                    # where each person's name and parts go.
+                    frames[language, manages] = frame.render(
+                        {
+                            "name": _NAME,
+                            "week_start": week,
+                            "week_end": week + timedelta(days=6),
+                            "sections": [_SECTIONS],
+                            "manages": manages,
+                            "users_url": f"{settings.PORTAL_BASE_URL}/users/",
+                            "account_url": f"{settings.PORTAL_BASE_URL}/account/",
+                        }
+                    )
+                body = (
+                    frames[language, manages]
+                    .replace(_NAME, _person(first, last, email), 1)
+                    .replace(_SECTIONS, "\n\n".join(t.strip() for _n, t in sorted(parts)), 1)
                 )
             mails.append(
                 build_mail(
