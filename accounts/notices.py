@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -75,7 +74,7 @@ def describe_browser(user_agent: str) -> str:
 
 
 def send_security_notice(user, event: str, request=None, **extra) -> None:
-    """Mail `user`, in their language, that `event` happened (after the transaction commits)."""
+    """Mail `user`, in their language, that `event` happened (sent once the change commits)."""
     from activity.services import client_ip
 
     described = EVENTS[event]
@@ -92,9 +91,7 @@ def send_security_notice(user, event: str, request=None, **extra) -> None:
         else "",
         **extra,
     }
-    to, language = user.email, user.language
-    transaction.on_commit(
-        lambda: queue_mail(
-            to=to, template_prefix=TEMPLATE_PREFIX, context=context, language=language
-        )
+    # Queued in the transaction of the change: it leaves once that commits, or never.
+    queue_mail(
+        to=user.email, template_prefix=TEMPLATE_PREFIX, context=context, language=user.language
     )
