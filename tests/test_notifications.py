@@ -92,7 +92,7 @@ def test_a_service_event_reaches_that_service_and_the_whole_structure(world, mai
     publish_event("invoicing", a, "invoice-received", "New invoice", "https://x.example/1", s1)
     assert recipients(mailoutbox) == ["ons1@example.fr", "whole@example.fr"]
     french = next(m for m in mailoutbox if m.to == ["ons1@example.fr"])
-    assert french.subject == "[Chorus Pro] Facturation CPRO: New invoice"
+    assert french.subject == "[Chorus Pro] Facturation CPRO : New invoice"
     assert s1.code in french.body
     mailoutbox.clear()
     publish_event("invoicing", a, "invoice-received", "Other", "https://x.example/2", service=s2)
