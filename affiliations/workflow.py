@@ -183,7 +183,7 @@ def cancel(*, req: Request, by, http_request=None, notify: bool = False) -> bool
             kind=req.kind,
         )
         if notify:
-            transaction.on_commit(lambda: _mail_cancelled(req))
+            _mail_cancelled(req)
     return bool(cancelled)
 
 
