@@ -58,6 +58,9 @@ class Action(models.TextChoices):
     SESSIONS_ENDED = "account.sessions_ended", _("Sessions ended by staff")
     ACCOUNT_UNLOCKED = "account.unlocked", _("Account unlocked by staff")
     STRUCTURES_IMPORTED = "structures.imported", _("Structures imported from a CSV file")
+    LOGIN_ADDRESS_CHANGED = "account.login_address", _("Login address changed")
+    SESSION_ENDED = "session.ended", _("Session ended")
+    OTHER_SESSIONS_ENDED = "session.ended_others", _("Other sessions ended")
 
 
 class AppendOnlyError(RuntimeError):
