@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mfa",
     "affiliations",
     "authorizations",
+    "login_address",
     "chorus_portal",
 ]
 
