@@ -404,3 +404,24 @@ def test_the_page_needs_both_factors(client, alice):
     password_login(client, alice.email)
     response = client.get(CHANGE_URL)
     assert response.status_code == 302 and response.url.startswith(reverse("mfa:verify"))
+
+
+def test_staff_see_the_addresses_of_a_change_in_the_admin(signed_in, alice, staff_user, commit):
+    ask(signed_in(alice), commit)
+    req = pending_of(alice).get()
+    page = signed_in(staff_user).get(reverse("admin:affiliations_request_change", args=[req.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert NEW in text and req.login_address_change.token_hash not in text
+
+
+def test_at_most_three_changes_an_hour(signed_in, alice, mailoutbox, commit):
+    client = signed_in(alice)
+    for index in range(3):
+        ask(client, commit, f"alice.{index}@example.fr")
+        client.post(reverse("login_address:cancel"))
+    response = ask(client, commit, "alice.3@example.fr")
+    assert response.status_code == 200
+    assert "trop de changements" in html.unescape(response.content.decode())
+    assert not mails_to(mailoutbox, "alice.3@example.fr")
+    assert Request.objects.filter(requester=alice, kind=RequestKind.LOGIN_ADDRESS).count() == 3
