@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from activity.models import Action
 from activity.services import client_ip, log_event
-from chorus_portal.mail import queue_mail
 from chorus_portal.text import without_refused
 
 from . import hooks, sessions
 from .models import User
+from .notices import send_security_notice
 
 
 class DeactivationBlocked(Exception):
@@ -130,7 +130,7 @@ def deactivate(*, user: User, by: User, http_request=None) -> None:
     end_all_sessions(user)
     hooks.on_deactivate(user, by)
     log_event(Action.ACCOUNT_DEACTIVATED, request=http_request, actor=by, subject=user)
-    _mail(user, "accounts/email/deactivated")
+    send_security_notice(user, "account_deactivated", http_request, by=by)
 
 
 @transaction.atomic
@@ -142,17 +142,8 @@ def reactivate(*, user: User, by: User, http_request=None) -> bool:
     user.is_active = True
     hooks.on_reactivate(user, by)
     log_event(Action.ACCOUNT_REACTIVATED, request=http_request, actor=by, subject=user)
-    _mail(user, "accounts/email/reactivated")
+    send_security_notice(user, "account_reactivated", http_request, by=by)
     return True
-
-
-def _mail(user: User, prefix: str) -> None:
-    context = {"name": user.get_full_name() or user.email}
-    transaction.on_commit(
-        lambda: queue_mail(
-            to=user.email, template_prefix=prefix, context=context, language=user.language
-        )
-    )
 
 
 # --- Lost password ------------------------------------------------------------
@@ -205,7 +196,7 @@ def end_sessions_by_staff(*, user: User, by: User, http_request=None) -> int:
     keep = http_request.session.session_key if http_request is not None and user == by else None
     ended = sessions.end_all_sessions(user, keep_session_key=keep)
     log_event(Action.SESSIONS_ENDED, request=http_request, actor=by, subject=user, count=ended)
-    _mail(user, "accounts/email/sessions_ended")
+    send_security_notice(user, "sessions_ended_by_staff", http_request, by=by)
     return ended
 
 
@@ -224,5 +215,5 @@ def unlock_by_staff(*, user: User, by: User, http_request=None) -> bool:
     if not lifted:
         return False
     log_event(Action.ACCOUNT_UNLOCKED, request=http_request, actor=by, subject=user)
-    _mail(user, "accounts/email/unlocked")
+    send_security_notice(user, "account_unlocked", http_request, by=by)
     return True

@@ -48,7 +48,13 @@ EVENTS = {
     # To the former address, once the change is complete.
     "login_address_changed": SecurityEvent(
         _("Your login address has been changed"),
-        _("The login address of your Chorus Pro account has been changed"),
+        _("The login address of your Chorus Pro account has been changed to a new address"),
+        more=_("This address no longer signs in to Chorus Pro and receives no more codes."),
+        advice=_(
+            "If you did not make this change, contact the Chorus Pro support at once: the "
+            "lost-password link now goes to the new address, so only the support can give "
+            "you your account back."
+        ),
     ),
     # To the new address.
     "login_address_now_yours": SecurityEvent(
