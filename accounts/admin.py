@@ -23,9 +23,9 @@ class UserSessionInline(admin.TabularInline):
 
     @admin.display(description=_("Browser"))
     def browser(self, obj):
-        from .sessions import describe_user_agent
+        from .notices import describe_browser
 
-        return describe_user_agent(obj.user_agent)
+        return describe_browser(obj.user_agent)
 
     def get_queryset(self, request):
         from django.utils import timezone

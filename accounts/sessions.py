@@ -104,14 +104,6 @@ def parse_user_agent(user_agent: str) -> tuple[str, str]:
     return browser, system
 
 
-def describe_user_agent(user_agent: str) -> str:
-    """ "Firefox 128 on Windows 10", for pages and mails."""
-    browser, system = parse_user_agent(user_agent or "")
-    if browser and system:
-        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
-    return browser or system or _("Unknown browser")
-
-
 def _active(user) -> object:
     now = timezone.now()
     return UserSession.objects.filter(

@@ -12,6 +12,8 @@ from .forms import ChangeForm
 
 
 def _pending_message(change) -> str:
+    if change is None:  # decided in the same instant by another request
+        return _("A change of login address is already waiting for confirmation.")
     return _(
         "A change of login address is already waiting for confirmation (sent to %(email)s). "
         "Confirm or cancel it first, or wait until it lapses on %(date)s."
