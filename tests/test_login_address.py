@@ -425,3 +425,21 @@ def test_at_most_three_changes_an_hour(signed_in, alice, mailoutbox, commit):
     assert "trop de changements" in html.unescape(response.content.decode())
     assert not mails_to(mailoutbox, "alice.3@example.fr")
     assert Request.objects.filter(requester=alice, kind=RequestKind.LOGIN_ADDRESS).count() == 3
+
+
+def test_codes_mailed_to_the_former_address_stop_working(signed_in, alice, mailoutbox, commit):
+    from mfa.models import EmailCode
+    from tests.conftest import last_code
+
+    ask(signed_in(alice), commit)
+    link = link_in(mailoutbox)
+    # Someone is between the password and the code mailed to the former address.
+    halfway = Client()
+    password_login(halfway, alice.email)
+    code = last_code(mailoutbox, alice.email)
+    assert EmailCode.objects.filter(device__user=alice).exists()
+    confirm(Client(), commit, link)
+    assert not EmailCode.objects.filter(device__user=alice).exists()
+    response = halfway.post(reverse("mfa:verify"), {"code": code, "action": "verify"})
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+    assert not ActivityLog.objects.filter(action=Action.FACTOR_SUCCEEDED, actor=alice).exists()
