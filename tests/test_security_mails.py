@@ -54,6 +54,10 @@ SUBJECTS = {
         "fr": "Votre compte Chorus Pro a été réactivé",
         "en": "Your Chorus Pro account has been reactivated",
     },
+    "unlocked": {
+        "fr": "Votre compte Chorus Pro a été déverrouillé",
+        "en": "Your Chorus Pro account has been unlocked",
+    },
     "sessions_by_staff": {
         "fr": "Vos sessions Chorus Pro ont été fermées",
         "en": "Your Chorus Pro sessions have been ended",
@@ -222,4 +226,24 @@ def test_sessions_ended_by_staff(person, staff_user, sent, language):
     assert mail.to == [user.email]
     assert_notice(mail, language, "sessions_by_staff", by_browser=False)
     assert ("le support Chorus Pro" if language == "fr" else "the Chorus Pro support") in mail.body
+    assert IP not in mail.body
+
+
+@LANGUAGES
+def test_account_unlocked_by_staff(person, staff_user, sent, language):
+    from accounts.models import User
+
+    user = person(language)
+    User.objects.filter(pk=user.pk).update(login_failure_count=100)
+    admin = browser_of(staff_user)
+    [mail] = security(
+        sent(
+            lambda: admin.post(
+                reverse("admin:accounts_user_changelist"),
+                {"action": "unlock_accounts", "_selected_action": [user.pk]},
+            )
+        )
+    )
+    assert mail.to == [user.email]
+    assert_notice(mail, language, "unlocked", by_browser=False)
     assert IP not in mail.body
