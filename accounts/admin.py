@@ -6,7 +6,37 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from . import emails
-from .models import User
+from .models import User, UserSession
+
+
+class UserSessionInline(admin.TabularInline):
+    """The user's active sessions, read-only; "End the selected users' sessions" ends them."""
+
+    model = UserSession
+    fields = ("browser", "ip", "created_at", "last_seen_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name = _("session")
+    verbose_name_plural = _("sessions")
+
+    @admin.display(description=_("Browser"))
+    def browser(self, obj):
+        from .notices import describe_browser
+
+        return describe_browser(obj.user_agent)
+
+    def get_queryset(self, request):
+        from django.utils import timezone
+
+        return super().get_queryset(request).filter(session__expire_date__gt=timezone.now())
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class _NormalisedEmailMixin:
@@ -58,6 +88,7 @@ class UserAdmin(DjangoUserAdmin):
     # Activation changes only through the actions (the services: log, mails, sessions).
     readonly_fields = ("last_login", "date_joined", "photo", "is_active")
     show_full_result_count = False
+    inlines = [UserSessionInline]
 
     def get_inlines(self, request, obj):
         # Affiliations, profiles and devices belong to an existing account.

@@ -156,3 +156,33 @@ class User(AbstractBaseUser, PermissionsMixin):
     def initials(self) -> str:
         letters = (self.first_name[:1] + self.last_name[:1]) or self.email[:1]
         return letters.upper()
+
+
+class UserSession(models.Model):
+    """Which sessions belong to whom: the index behind "My active sessions".
+
+    One row per signed-in session, written when the session first answers signed
+    in and touched at most once a minute. It goes with its Django session row
+    (ended, flushed or cleared as expired), so ending a session anywhere ends it on
+    every web node. The session key never leaves the server: pages and forms use
+    the row's own id.
+    """
+
+    session = models.OneToOneField(
+        "sessions.Session", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="sessions"
+    )
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser (User-Agent)"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("signed in at"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

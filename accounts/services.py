@@ -6,17 +6,16 @@ from allauth.account.adapter import get_adapter
 from allauth.utils import build_absolute_uri
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from activity.models import Action
 from activity.services import client_ip, log_event
-from chorus_portal.mail import queue_mail
 from chorus_portal.text import without_refused
 
-from . import hooks
+from . import hooks, sessions
 from .models import User
+from .notices import send_security_notice
 
 
 class DeactivationBlocked(Exception):
@@ -80,10 +79,42 @@ def update_fields(user: User, values: dict) -> list[str]:
     return changed
 
 
-def end_all_sessions(user: User) -> None:
-    """Every session of `user` stops at its next request (see SessionGenerationMiddleware)."""
-    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
-    user.refresh_from_db(fields=["session_generation"])
+def end_all_sessions(user: User, *, keep_session_key: str | None = None) -> int:
+    """Every session of `user` ends (but the one kept); see accounts.sessions."""
+    return sessions.end_all_sessions(user, keep_session_key=keep_session_key)
+
+
+class NotYourSession(Exception):
+    pass
+
+
+def end_session(*, http_request, session_id: int) -> bool:
+    """The signed-in person ends one of their sessions; True when it was this one.
+
+    Someone else's session id raises NotYourSession (and nothing ends)."""
+    user = http_request.user
+    current = http_request.session.session_key
+    row = sessions.end_session(user=user, session_id=session_id)
+    if row is None:
+        raise NotYourSession
+    browser, system = sessions.parse_user_agent(row.user_agent)
+    log_event(
+        Action.SESSION_ENDED,
+        request=http_request,
+        actor=user,
+        session=row.pk,
+        browser=browser,
+        system=system,
+        session_ip=row.ip or "",
+    )
+    return row.session_id == current
+
+
+def end_other_sessions(*, http_request) -> int:
+    """Every session of the signed-in person but this one ends."""
+    ended = sessions.end_other_sessions(http_request)
+    log_event(Action.OTHER_SESSIONS_ENDED, request=http_request, count=ended)
+    return ended
 
 
 @transaction.atomic
@@ -99,7 +130,7 @@ def deactivate(*, user: User, by: User, http_request=None) -> None:
     end_all_sessions(user)
     hooks.on_deactivate(user, by)
     log_event(Action.ACCOUNT_DEACTIVATED, request=http_request, actor=by, subject=user)
-    _mail(user, "accounts/email/deactivated")
+    send_security_notice(user, "account_deactivated", http_request, by=by)
 
 
 @transaction.atomic
@@ -111,13 +142,8 @@ def reactivate(*, user: User, by: User, http_request=None) -> bool:
     user.is_active = True
     hooks.on_reactivate(user, by)
     log_event(Action.ACCOUNT_REACTIVATED, request=http_request, actor=by, subject=user)
-    _mail(user, "accounts/email/reactivated")
+    send_security_notice(user, "account_reactivated", http_request, by=by)
     return True
-
-
-def _mail(user: User, prefix: str) -> None:
-    context = {"name": user.get_full_name() or user.email}
-    queue_mail(to=user.email, template_prefix=prefix, context=context, language=user.language)
 
 
 # --- Lost password ------------------------------------------------------------
@@ -162,11 +188,16 @@ def password_reset_completed(*, user: User, http_request) -> None:
 # --- Staff actions (the admin) -----------------------------------------------------------
 
 
-def end_sessions_by_staff(*, user: User, by: User, http_request=None) -> None:
-    """Every browser of `user` is signed out; logged and mailed."""
-    end_all_sessions(user)
-    log_event(Action.SESSIONS_ENDED, request=http_request, actor=by, subject=user)
-    _mail(user, "accounts/email/sessions_ended")
+def end_sessions_by_staff(*, user: User, by: User, http_request=None) -> int:
+    """Every browser of `user` is signed out (see accounts.sessions); logged and mailed.
+
+    Staff ending their own sessions keep this request's session row until its next
+    request (the raised generation ends it then), so this answer is not lost."""
+    keep = http_request.session.session_key if http_request is not None and user == by else None
+    ended = sessions.end_all_sessions(user, keep_session_key=keep)
+    log_event(Action.SESSIONS_ENDED, request=http_request, actor=by, subject=user, count=ended)
+    send_security_notice(user, "sessions_ended_by_staff", http_request, by=by)
+    return ended
 
 
 @transaction.atomic
@@ -184,5 +215,5 @@ def unlock_by_staff(*, user: User, by: User, http_request=None) -> bool:
     if not lifted:
         return False
     log_event(Action.ACCOUNT_UNLOCKED, request=http_request, actor=by, subject=user)
-    _mail(user, "accounts/email/unlocked")
+    send_security_notice(user, "account_unlocked", http_request, by=by)
     return True

@@ -12,4 +12,6 @@ urlpatterns = [
     path("account/notifications/", views.notifications, name="notifications"),
     path("account/preferences/", views.preferences, name="preferences"),
     path("account/deactivate/", views.deactivate, name="deactivate"),
+    path("account/sessions/<id:pk>/end/", views.session_end, name="session-end"),
+    path("account/sessions/end-others/", views.sessions_end_others, name="sessions-end-others"),
 ]

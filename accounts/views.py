@@ -9,11 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import hooks, services
+from . import hooks, services, sessions
 from .contact import readable_phone
 from .forms import (
     PROFILE_FORMS,
@@ -55,8 +56,32 @@ def account(request):
             "profile_forms": {item["key"]: item for item in _profile_forms(user)},
             "notifications_form": NotificationsForm(initial=_initial(user, NotificationsForm)),
             "preferences_form": PreferencesForm(initial=_initial(user, PreferencesForm)),
+            "active_sessions": sessions.active_sessions(request),
         },
     )
+
+
+@login_required
+@require_POST
+def session_end(request, pk: int):
+    """End one of my sessions (another person's id: 404, nothing ends)."""
+    try:
+        was_this_one = services.end_session(http_request=request, session_id=pk)
+    except services.NotYourSession:
+        raise Http404 from None
+    if was_this_one:
+        logout(request)
+        return redirect("account_login")
+    messages.success(request, _("The session has ended."))
+    return redirect(f"{reverse('accounts:account')}#sessions-title")
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    services.end_other_sessions(http_request=request)
+    messages.success(request, _("Your other sessions have ended."))
+    return redirect(f"{reverse('accounts:account')}#sessions-title")
 
 
 @login_required

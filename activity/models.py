@@ -60,6 +60,9 @@ class Action(models.TextChoices):
     STRUCTURES_IMPORTED = "structures.imported", _("Structures imported from a CSV file")
     NOTIFICATION_PUBLISHED = "notification.published", _("Notification published")
     SUMMARIES_QUEUED = "summary.queued", _("Weekly summaries queued")
+    LOGIN_ADDRESS_CHANGED = "account.login_address", _("Login address changed")
+    SESSION_ENDED = "session.ended", _("Session ended")
+    OTHER_SESSIONS_ENDED = "session.ended_others", _("Other sessions ended")
 
 
 class AppendOnlyError(RuntimeError):

@@ -45,6 +45,16 @@ def _request_extras() -> list[str]:
     return list(_request_prefetches)
 
 
+# One-to-one details other layers keep beside a request (the new login address),
+# joined into the same query as the request.
+_request_joins: list[str] = []
+
+
+def register_request_join(lookup: str) -> None:
+    if lookup not in _request_joins:
+        _request_joins.append(lookup)
+
+
 def affiliations_of(user) -> list[Affiliation]:
     return list(
         Affiliation.objects.filter(user=user)
@@ -66,7 +76,7 @@ def active_affiliations_of(user) -> QuerySet:
 def pending_requests_of(user) -> list[Request]:
     return list(
         Request.objects.filter(requester=user, status=RequestStatus.PENDING)
-        .select_related("structure")
+        .select_related("structure", *_request_joins)
         .prefetch_related(_services_prefetch(), *_request_extras())
     )
 
@@ -74,7 +84,7 @@ def pending_requests_of(user) -> list[Request]:
 def history_of(user, *, status: str = "", page=None) -> Page:
     queryset = (
         Request.objects.filter(requester=user)
-        .select_related("structure", "decided_by")
+        .select_related("structure", "decided_by", *_request_joins)
         .prefetch_related(_services_prefetch(), *_request_extras())
         .order_by("-created_at", "-id")
     )
@@ -122,7 +132,7 @@ def requests_waiting_on(user, *, page=None) -> Page | None:
         return None
     queryset = (
         Request.objects.filter(status=RequestStatus.PENDING, structure_id__in=managed)
-        .select_related("requester", "structure")
+        .select_related("requester", "structure", *_request_joins)
         .prefetch_related(_services_prefetch(), *_request_extras())
         .order_by("created_at", "id")
     )

@@ -7,7 +7,9 @@ so of any number of concurrent decisions exactly one takes effect. Approving
 runs the kind's registered handler in the same transaction: it applies all of
 the request or, if it fails, nothing (the decision is rolled back too).
 
-Kinds register their handler from their AppConfig.ready() with `register_kind`.
+Kinds register their handler from their AppConfig.ready() with `register_kind`;
+a kind may lapse sooner than the general expiry (`lifetime`) and may say nothing
+by mail when decided (`mail_decision=False`, when its own flow tells the person).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from activity.models import Action
@@ -45,13 +49,28 @@ class NotAllowed(WorkflowError):
 @dataclass(frozen=True)
 class KindHandler:
     apply: Callable[[Request, object], None]
+    # How long a request of this kind may stay pending (None: the general expiry).
+    lifetime: timedelta | None = None
+    # Whether the requester gets the "request approved/refused" mail.
+    mail_decision: bool = True
 
 
 _handlers: dict[str, KindHandler] = {}
 
 
-def register_kind(kind: str, *, apply: Callable[[Request, object], None]) -> None:
-    _handlers[kind] = KindHandler(apply=apply)
+def register_kind(
+    kind: str,
+    *,
+    apply: Callable[[Request, object], None],
+    lifetime: timedelta | None = None,
+    mail_decision: bool = True,
+) -> None:
+    _handlers[kind] = KindHandler(apply=apply, lifetime=lifetime, mail_decision=mail_decision)
+
+
+def lifetime_of(kind: str) -> timedelta | None:
+    handler = _handlers.get(kind)
+    return handler.lifetime if handler else None
 
 
 def has_handler(kind: str) -> bool:
@@ -160,7 +179,8 @@ def decide(*, req: Request, by, approve: bool, reason: str = "", http_request=No
             request_id=req.pk,
             kind=req.kind,
         )
-        _mail_decision(req)
+        if _handlers[req.kind].mail_decision:
+            _mail_decision(req)
     return req
 
 
@@ -246,22 +266,31 @@ def record_decided(*, kind: str, requester, by, comment: str, http_request=None)
     return req
 
 
+def expire(*, req: Request) -> bool:
+    """A pending request whose time is up becomes expired (conditional, logged)."""
+    expired = Request.objects.filter(pk=req.pk, status=RequestStatus.PENDING).update(
+        status=RequestStatus.EXPIRED, decided_at=timezone.now()
+    )
+    if expired:
+        req.status = RequestStatus.EXPIRED
+        log_event(
+            Action.REQUEST_EXPIRED,
+            subject=req.requester,
+            structure=req.structure_id,
+            request_id=req.pk,
+            kind=req.kind,
+        )
+    return bool(expired)
+
+
 def expire_stale(*, older_than_days: int) -> int:
-    """Pending requests nobody decided within `older_than_days` become expired."""
-    limit = timezone.now() - timezone.timedelta(days=older_than_days)
-    expired = 0
-    stale = Request.objects.filter(status=RequestStatus.PENDING, created_at__lt=limit)
-    for req in stale.select_related("requester"):
-        # Conditional, like every transition: a decision made meanwhile wins.
-        if Request.objects.filter(pk=req.pk, status=RequestStatus.PENDING).update(
-            status=RequestStatus.EXPIRED, decided_at=timezone.now()
-        ):
-            expired += 1
-            log_event(
-                Action.REQUEST_EXPIRED,
-                subject=req.requester,
-                structure=req.structure_id,
-                request_id=req.pk,
-                kind=req.kind,
-            )
-    return expired
+    """Pending requests nobody decided within `older_than_days` become expired; kinds
+    registered with a shorter `lifetime` lapse after it instead."""
+    now = timezone.now()
+    short = {kind: h.lifetime for kind, h in _handlers.items() if h.lifetime is not None}
+    due = Q(created_at__lt=now - timedelta(days=older_than_days)) & ~Q(kind__in=list(short))
+    for kind, lifetime in short.items():
+        due |= Q(kind=kind, created_at__lte=now - lifetime)
+    stale = Request.objects.filter(due, status=RequestStatus.PENDING).select_related("requester")
+    # Conditional, like every transition: a decision made meanwhile wins.
+    return sum(1 for req in stale if expire(req=req))

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "affiliations",
     "authorizations",
     "notifications",
+    "login_address",
     "chorus_portal",
 ]
 
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "chorus_portal.middleware.SessionGenerationMiddleware",
+    "accounts.middleware.SessionIndexMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "chorus_portal.middleware.SecondFactorRequiredMiddleware",
     "chorus_portal.middleware.UserLanguageMiddleware",
@@ -256,6 +258,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/h/ip,3/h/key,10/d/key",
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
+    # Change of login address: each request mails a link to the address typed.
+    "change_login_address": "3/h/user,10/d/user",
     "reauthenticate": "10/m/ip",
 }
 # Number of reverse proxies in front of the portal; X-Forwarded-For entries

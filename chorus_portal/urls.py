@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("affiliations.urls")),
     path("", include("authorizations.urls")),
+    path("", include("login_address.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("admin/", admin.site.urls),

@@ -29,10 +29,9 @@ from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.utils import rewrite_exceptions
 
 from accounts.notices import SecurityEvent, register_event, send_security_notice
-from accounts.services import end_all_sessions
+from accounts.sessions import end_other_sessions
 from activity.models import Action
 from activity.services import log_event
-from chorus_portal.middleware import SESSION_GENERATION
 
 from .models import FactorPreference, LoginMode
 from .services import email_device_for
@@ -187,8 +186,8 @@ def change_password(*, request, user, new_password: str) -> None:
     """New password; every other session ends, this one stays (with a new key)."""
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    end_all_sessions(user)
-    request.session[SESSION_GENERATION] = user.session_generation
+    # The others' session rows go at once; this one follows the new generation.
+    end_other_sessions(request, user)
     update_session_auth_hash(request, user)
     # The current password was just typed: that is a re-authentication.
     reauthenticate_by_password(request)

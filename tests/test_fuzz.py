@@ -177,5 +177,23 @@ def test_oversized_ids_in_paths_are_404(signed_in, alice):
         f"/users/members/{huge}/authorizations/",
         f"/users/members/{huge}/reactivate/",
         f"/account/photo/{huge}/",
+        f"/account/sessions/{huge}/end/",
     ):
         assert client.get(path).status_code in (404, 405), path
+
+
+def test_the_login_address_pages_never_fail(signed_in, client, alice):
+    from urllib.parse import quote
+
+    signed = signed_in(alice)
+    for value in NAUGHTY:
+        response = signed.post(
+            reverse("login_address:change"), {"current_password": value, "new_email": value}
+        )
+        assert response.status_code < 500, (value[:40], response.status_code)
+        token = quote(value, safe="") or "x"
+        for method in ("get", "post"):
+            response = getattr(client, method)(f"/account/login-address/confirm/{token}/")
+            assert response.status_code < 500, (value[:40], response.status_code)
+        response = signed.post("/account/sessions/end-others/", {"id": value})
+        assert response.status_code < 500, (value[:40], response.status_code)

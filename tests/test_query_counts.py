@@ -190,8 +190,42 @@ def test_managers_member_page_and_users_area(signed_in, members):
     assert count_queries(client, reverse("affiliations:users-area")) == 17
 
 
-@pytest.mark.parametrize("affiliations", [1, 50])
-def test_my_account(signed_in, alice, affiliations):
+@pytest.mark.parametrize(("affiliations", "other_sessions"), [(1, 0), (50, 30)])
+def test_my_account(signed_in, alice, affiliations, other_sessions):
     for index in range(affiliations):
         attach(alice, make_structure(f"Compte {index}"))
-    assert count_queries(signed_in(alice), reverse("accounts:account")) == 7
+    for _ in range(other_sessions):
+        signed_in(alice).get(reverse("home"))  # each indexes its session
+    # The active sessions are one query, however many.
+    assert count_queries(signed_in(alice), reverse("accounts:account")) == 8
+
+
+@pytest.mark.parametrize("history", [0, 100])
+def test_change_of_login_address(signed_in, alice, history):
+    from login_address.models import AddressChange
+
+    requests_for(alice, many_structures(history, "8"))
+    client = signed_in(alice)
+    url = reverse("login_address:change")
+    assert count_queries(client, url) == 8
+    req = Request.objects.create(
+        kind=RequestKind.LOGIN_ADDRESS, requester=alice, comment="", fingerprint="address"
+    )
+    AddressChange.objects.create(request=req, new_email="alice.new@example.fr", token_hash="0" * 64)
+    # With a change pending: the same queries, the change read with its request.
+    assert count_queries(client, url) == 8
+
+
+def test_confirmation_page(client, alice):
+    from login_address.models import AddressChange
+    from login_address.services import token_hash
+
+    req = Request.objects.create(
+        kind=RequestKind.LOGIN_ADDRESS, requester=alice, comment="", fingerprint="address"
+    )
+    AddressChange.objects.create(
+        request=req, new_email="alice.new@example.fr", token_hash=token_hash("t" * 43)
+    )
+    url = reverse("login_address:confirm", args=["t" * 43])
+    # Signed out: the session (none yet) and the change with its request.
+    assert count_queries(client, url) == 1

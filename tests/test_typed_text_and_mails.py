@@ -225,7 +225,7 @@ def test_text_stored_before_the_fix_is_cleaned_in_portal_mails(mailoutbox):
 
     queue_mail(
         to="someone@example.fr",
-        template_prefix="accounts/email/deactivated",
+        template_prefix="accounts/email/security_notice",
         context={"name": "Ali\u202ece\x85\u200b Martin"},
         language="en",
     )

@@ -23,6 +23,8 @@ ANONYMOUS_ALLOWED = {
     "account_logout",
     "set_language",
     "dev-outbox",
+    # The link mailed to a new login address: its token proves the mailbox.
+    "login_address:confirm",
 }
 # What a password-only session may reach: the factor step, logout, the language switch.
 PASSWORD_ONLY_ALLOWED = {"mfa:verify", "account_logout", "set_language", "dev-outbox"}

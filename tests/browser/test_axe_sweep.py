@@ -28,6 +28,7 @@ def pages(ids) -> list[str]:
         "/account/authorizations/",
         f"/account/authorizations/manage/?affiliation={ids['affiliation']}&service=",
         "/account/requests/",
+        "/account/login-address/",
         "/account/mfa/",
         "/account/mfa/password/",
         "/account/mfa/keys/",

@@ -6,7 +6,10 @@ from affiliations.workflow import expire_stale
 
 
 class Command(BaseCommand):
-    help = "Mark as expired the requests still pending after --days days (default 90)."
+    help = (
+        "Mark as expired the requests still pending after --days days (default 90), and "
+        "those of kinds with a shorter lifetime (a change of login address: 24 hours)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=90)
