@@ -32,8 +32,8 @@ def test_every_mail_has_a_text_part_and_the_portal_html_layout(alice, mailoutbox
     alice.save()
     queue_mail(
         to=alice.email,
-        template_prefix="accounts/email/reactivated",
-        context={"name": alice.first_name},
+        template_prefix="accounts/email/login_locked",
+        context={"name": alice.first_name, "failures": 100},
         language="en",
     )
     message = mailoutbox[-1]
