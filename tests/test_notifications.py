@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from activity.models import Action, ActivityLog
 from affiliations.models import Role
@@ -177,3 +178,31 @@ def test_a_service_of_another_structure_is_refused(world):
     a, b, *_ = world
     with pytest.raises(ValidationError):
         publish_event("invoicing", a, "k", "T", "https://x.example/", service=b.services.get())
+
+
+def test_staff_publish_one_from_the_admin(world, mailoutbox, client, staff_user):
+    from tests.conftest import full_login
+
+    a, b, s1, _s2, _people = world
+    full_login(client, mailoutbox, staff_user.email)
+    sent = len(mailoutbox)
+    add = reverse("admin:notifications_event_add")
+    data = {
+        "application": "invoicing",
+        "structure": a.pk,
+        "service": s1.pk,
+        "kind": "invoice-rejected",
+        "title": "Invoice rejected",
+        "link": "https://x.example/r",
+    }
+    # A service of another structure is refused with a sentence; nothing is published.
+    refused = client.post(add, {**data, "structure": b.pk})
+    assert refused.status_code == 200
+    assert "ne fait pas partie de la structure" in refused.content.decode()
+    assert not Event.objects.exists()
+    response = client.post(add, data)
+    assert response.status_code == 302
+    event = Event.objects.get()
+    assert (event.service, event.published_by, event.recipients) == (s1, staff_user, 2)
+    assert recipients(mailoutbox[sent:]) == ["ons1@example.fr", "whole@example.fr"]
+    assert ActivityLog.objects.filter(action=Action.NOTIFICATION_PUBLISHED).count() == 1
