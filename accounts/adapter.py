@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 
-from accounts import emails, hooks, lockout
+from accounts import emails, hooks, inactive, lockout
 from activity.models import Action
 from activity.services import log_event
 from chorus_portal.mail import queue_mail, queue_rendered_mail
@@ -78,7 +78,14 @@ class PortalAccountAdapter(DefaultAccountAdapter):
     def login(self, request, user):
         super().login(request, user)
         log_event(Action.LOGIN_SUCCEEDED, request=request, actor=user)
+        _adopt_login_page_language(request, user)
         hooks.after_password_login(request, user)
+
+    def respond_user_inactive(self, request, user):
+        # The password was right: this browser may ask for the account's reactivation
+        # for a short while (accounts.inactive), and learns nothing else about it.
+        inactive.remember(request, user)
+        return super().respond_user_inactive(request, user)
 
     def get_login_redirect_url(self, request):
         target = super().get_login_redirect_url(request)
@@ -160,6 +167,19 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         if key not in memo:
             memo[key] = User.objects.filter(email=key).first()
         return memo[key]
+
+
+def _adopt_login_page_language(request, user) -> None:
+    """The language chosen on the login page (the switch's cookie) is the language after
+    login, and becomes the person's preference. Without a choice on this browser (no
+    cookie), the stored preference stays."""
+    from accounts.services import set_preferences
+
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES) and chosen != user.language:
+        set_preferences(user=user, values={"language": chosen}, http_request=request)
+    translation.activate(user.language)
+    request.LANGUAGE_CODE = user.language
 
 
 def _mail_account_locked(user) -> None:

@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import emails
 from .models import User, UserSession
@@ -145,7 +146,11 @@ class UserAdmin(DjangoUserAdmin):
         count = sum(
             1 for user in queryset if reactivate(user=user, by=request.user, http_request=request)
         )
-        messages.success(request, _("%(count)d account(s) reactivated.") % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)d account reactivated.", "%(count)d accounts reactivated.", count)
+            % {"count": count},
+        )
 
     @admin.action(description=_("End the selected users' sessions"), permissions=["change"])
     def end_sessions(self, request, queryset):

@@ -30,6 +30,14 @@ COUNTRIES = [
     ("ZZ", _("Other country")),
 ]
 
+
+def country_name(code: str) -> str:
+    """The country's name in the active language ("France"); nothing for "Other country"."""
+    if not code or code == "ZZ":
+        return ""
+    return str(dict(COUNTRIES).get(code, code))
+
+
 _POSTAL = {
     "FR": (r"(0[1-9]|[1-8]\d|9[0-8])\d{3}", _("A French postal code has 5 digits.")),
     "DE": (r"\d{5}", _("A German postal code has 5 digits.")),

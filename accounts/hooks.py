@@ -40,7 +40,8 @@ def register_on_deactivate(func: Callable) -> None:
 
 
 def register_on_reactivate(func: Callable) -> None:
-    """`func(user, by)` runs inside the reactivation's transaction."""
+    """`func(user, by, via_request=None)` runs inside the reactivation's transaction;
+    `via_request` is the approved reactivation request, when it came from one."""
     if func not in _on_reactivate:
         _on_reactivate.append(func)
 
@@ -57,9 +58,9 @@ def on_deactivate(user, by) -> None:
         func(user, by)
 
 
-def on_reactivate(user, by) -> None:
+def on_reactivate(user, by, *, via_request=None) -> None:
     for func in _on_reactivate:
-        func(user, by)
+        func(user, by, via_request=via_request)
 
 
 # A completed password reset: what other layers lift (the factor's lock).

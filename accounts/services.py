@@ -134,13 +134,15 @@ def deactivate(*, user: User, by: User, http_request=None) -> None:
 
 
 @transaction.atomic
-def reactivate(*, user: User, by: User, http_request=None) -> bool:
+def reactivate(*, user: User, by: User, http_request=None, via_request=None) -> bool:
+    """Reactivate `user`: directly (a manager, staff) or by approving their reactivation
+    request (`via_request`, already recorded as approved by the workflow)."""
     locked = User.objects.select_for_update().get(pk=user.pk)
     if locked.is_active:
         return False
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
-    hooks.on_reactivate(user, by)
+    hooks.on_reactivate(user, by, via_request=via_request)
     log_event(Action.ACCOUNT_REACTIVATED, request=http_request, actor=by, subject=user)
     send_security_notice(user, "account_reactivated", http_request, by=by)
     return True

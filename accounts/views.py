@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import hooks, services, sessions
-from .contact import readable_phone
+from .contact import country_name, readable_phone
 from .forms import (
     PROFILE_FORMS,
     DeactivateForm,
@@ -53,6 +53,7 @@ def account(request):
         {
             "title": _("My account"),
             "phone_display": readable_phone(user.phone),
+            "country_name": country_name(user.country),
             "profile_forms": {item["key"]: item for item in _profile_forms(user)},
             "notifications_form": NotificationsForm(initial=_initial(user, NotificationsForm)),
             "preferences_form": PreferencesForm(initial=_initial(user, PreferencesForm)),

@@ -1,7 +1,9 @@
 """The append-only activity log: who did what, to whom, from where.
 
-Rows are written once and never changed or deleted by the portal; the admin
-shows them read-only. No secret (password, code, key, token) is ever stored.
+Rows are written once and never changed; the admin shows them read-only. The
+only deletion is the daily purge of entries older than their retention period
+(`purge_before`, see chorus_portal.retention). No secret (password, code, key,
+token) is ever stored.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Action(models.TextChoices):
     LOGIN_ADDRESS_CHANGED = "account.login_address", _("Login address changed")
     SESSION_ENDED = "session.ended", _("Session ended")
     OTHER_SESSIONS_ENDED = "session.ended_others", _("Other sessions ended")
+    DATA_PURGED = "data.purged", _("Expired personal data deleted")
 
 
 class AppendOnlyError(RuntimeError):
@@ -75,6 +78,12 @@ class ActivityLogQuerySet(models.QuerySet):
 
     def delete(self):
         raise AppendOnlyError("The activity log is append-only.")
+
+    def purge_before(self, cutoff) -> int:
+        """The one deletion the portal makes: entries past their retention period
+        (chorus_portal.retention). Returns the number of entries deleted."""
+        deleted, _ = models.QuerySet.delete(self.filter(created_at__lt=cutoff))
+        return deleted
 
 
 class ActivityLog(models.Model):

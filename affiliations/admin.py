@@ -11,6 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from chorus_portal.names import of_structure
 
 from accounts.emails import lookup_key
 from chorus_portal.admin_filters import InputFilter
@@ -261,7 +264,11 @@ class AffiliationAdmin(admin.ModelAdmin):
         if kept:
             messages.warning(
                 request,
-                _("%(count)d main manager affiliation(s) kept: hand the role on first.")
+                ngettext(
+                    "%(count)d main manager affiliation kept: hand the role on first.",
+                    "%(count)d main manager affiliations kept: hand the role on first.",
+                    kept,
+                )
                 % {"count": kept},
             )
         super().delete_queryset(request, queryset.exclude(role=Role.MAIN_MANAGER))
@@ -296,8 +303,11 @@ class AffiliationAdmin(admin.ModelAdmin):
             return
         messages.success(
             request,
-            _("%(name)s is now the main manager of %(structure)s.")
-            % {"name": affiliation.user, "structure": affiliation.structure.company_name},
+            _("%(name)s is now the main manager %(of_structure)s.")
+            % {
+                "name": affiliation.user,
+                "of_structure": of_structure(affiliation.structure.company_name),
+            },
         )
 
 

@@ -9,9 +9,10 @@ class AffiliationsConfig(AppConfig):
     def ready(self):
         from . import workflow
         from .models import RequestKind
-        from .services import apply_affiliation_request
+        from .services import apply_affiliation_request, apply_reactivation_request
 
         workflow.register_kind(RequestKind.AFFILIATION, apply=apply_affiliation_request)
+        workflow.register_kind(RequestKind.REACTIVATION, apply=apply_reactivation_request)
 
         from accounts import hooks
 

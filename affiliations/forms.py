@@ -125,3 +125,14 @@ class TransferForm(forms.Form):
         self.fields["new_manager"].queryset = User.objects.filter(
             pk__in=candidates.values("user_id")
         ).order_by("last_name", "first_name")
+
+
+class ReactivationRequestForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Message to the managers (optional)"),
+        help_text=_("Why you need the account again. The managers will read it."),
+        required=False,
+        max_length=2000,
+        validators=[validate_multiline],
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

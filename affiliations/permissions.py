@@ -95,12 +95,22 @@ def main_managed_structure_or_404(user, structure_id: int):
 def decidable_request_or_404(user, request_id: int) -> Request:
     """A pending request on a structure `user` manages; anything else is not theirs."""
     try:
-        req = Request.objects.select_related("structure", "requester").get(pk=request_id)
+        req = Request.objects.select_related("structure", "requester", "decided_by").get(
+            pk=request_id
+        )
     except Request.DoesNotExist:
         raise Http404 from None
     if req.structure_id is None or not may_manage(user, req.structure_id):
         raise Http404
     return req
+
+
+def own_request_or_404(user, request_id: int) -> Request:
+    """One of `user`'s own requests; anyone else's is not theirs (404)."""
+    try:
+        return Request.objects.get(pk=request_id, requester=user)
+    except Request.DoesNotExist:
+        raise Http404 from None
 
 
 def own_affiliation_or_404(user, affiliation_id: int) -> Affiliation:

@@ -1,14 +1,19 @@
-"""Affiliation flows: request, apply, detach, transfer of the main manager role."""
+"""Affiliation flows: request, apply, detach, transfer of the main manager role;
+deactivation and reactivation as seen from the structures."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
 
 from activity.models import Action
 from activity.services import log_event
 from chorus_portal.mail import queue_mail
+from chorus_portal.names import of_structure
 
 from . import workflow
 from .models import (
@@ -16,9 +21,11 @@ from .models import (
     AffiliationStatus,
     Request,
     RequestKind,
+    RequestStatus,
     Role,
     Service,
     Structure,
+    StructureStatus,
 )
 
 
@@ -274,8 +281,8 @@ def main_manager_blockers(user) -> list[tuple[str, str]]:
     ).select_related("structure")
     return [
         (
-            _("You are the main manager of %(name)s: designate a new main manager first.")
-            % {"name": a.structure.company_name},
+            _("You are the main manager %(of_structure)s: designate a new main manager first.")
+            % {"of_structure": of_structure(a.structure.company_name)},
             reverse("affiliations:role-transfer", args=[a.structure_id]),
         )
         for a in held
@@ -300,15 +307,115 @@ def on_user_deactivated(user, by) -> None:
     )
 
 
-def on_user_reactivated(user, by) -> None:
+def on_user_reactivated(user, by, via_request=None) -> None:
     from django.utils.translation import gettext as _
 
     Affiliation.objects.filter(user=user, status=AffiliationStatus.DEACTIVATED).update(
         status=AffiliationStatus.ACTIVE
     )
-    workflow.record_decided(
-        kind=RequestKind.REACTIVATION,
-        requester=user,
-        by=by,
-        comment=_("Account reactivated by %(name)s.") % {"name": by},
+    # The person's other reactivation requests (one per structure) have no object now.
+    for req in Request.objects.filter(
+        requester=user, kind=RequestKind.REACTIVATION, status=RequestStatus.PENDING
+    ):
+        workflow.cancel(req=req, by=by)
+    if via_request is None:
+        # Reactivated directly (Users area, admin): recorded so it shows in the history.
+        workflow.record_decided(
+            kind=RequestKind.REACTIVATION,
+            requester=user,
+            by=by,
+            comment=_("Account reactivated by %(name)s.") % {"name": by},
+        )
+
+
+# --- a deactivated person asks for reactivation (the inactive-account page) ----------
+
+# A person may ask again a day after their last request, once nothing is pending.
+REACTIVATION_COOLDOWN = timedelta(hours=24)
+
+
+class ReactivationAlreadyAsked(AffiliationError):
+    def __init__(self, asked_at):
+        super().__init__("reactivation already asked")
+        self.asked_at = asked_at
+
+
+def reactivation_structures(user) -> list[Structure]:
+    """The active structures the deactivated account was attached to: their managers decide."""
+    return list(
+        Structure.objects.filter(
+            status=StructureStatus.ACTIVE,
+            affiliations__user=user,
+            affiliations__status=AffiliationStatus.DEACTIVATED,
+        )
+        .distinct()
+        .order_by("company_name", "id")
+    )
+
+
+def reactivation_asked_at(user, now=None):
+    """When the person asked for reactivation, if that still stands: the oldest pending
+    request, or a request made since the last deactivation within the cooldown."""
+    now = now or timezone.now()
+    mine = Request.objects.filter(requester=user, kind=RequestKind.REACTIVATION)
+    pending = mine.filter(status=RequestStatus.PENDING).aggregate(at=Min("created_at"))["at"]
+    if pending is not None:
+        return pending
+    since = Request.objects.filter(requester=user, kind=RequestKind.DEACTIVATION).aggregate(
+        at=Max("created_at")
+    )["at"]
+    recent = mine.filter(created_at__gte=now - REACTIVATION_COOLDOWN)
+    if since is not None:
+        recent = recent.filter(created_at__gt=since)
+    return recent.aggregate(at=Max("created_at"))["at"]
+
+
+@transaction.atomic
+def request_reactivation(*, user, comment: str, http_request=None) -> list[Request]:
+    """One reactivation request per active structure the account was attached to, each in
+    that structure's managers' inbox; with none, one request without a structure, which
+    the support decides in the admin. The account's address is told by mail."""
+    from accounts.models import User
+
+    # One person at a time: two simultaneous submissions cannot both pass the checks.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active:
+        raise AffiliationError("This account is active.")
+    asked = reactivation_asked_at(user)
+    if asked is not None:
+        raise ReactivationAlreadyAsked(asked)
+    created = []
+    for structure in reactivation_structures(user) or [None]:
+        try:
+            created.append(
+                workflow.submit(
+                    requester=user,
+                    kind=RequestKind.REACTIVATION,
+                    structure=structure,
+                    whole_structure=True,
+                    services=[],
+                    comment=comment,
+                    http_request=http_request,
+                )
+            )
+        except workflow.DuplicateRequest:
+            continue
+    when = created[0].created_at if created else timezone.now()
+    transaction.on_commit(lambda: _mail_reactivation_asked(user, when))
+    return created
+
+
+def apply_reactivation_request(req: Request, by) -> None:
+    """The reactivation kind's handler: a manager (or staff) approved it."""
+    from accounts.services import reactivate
+
+    reactivate(user=req.requester, by=by, via_request=req)
+
+
+def _mail_reactivation_asked(user, when) -> None:
+    queue_mail(
+        to=user.email,
+        template_prefix="affiliations/email/reactivation_asked",
+        context={"name": _person(user), "when": when},
+        language=user.language,
     )

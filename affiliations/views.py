@@ -5,27 +5,38 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chorus_portal.converters import parse_id
+from chorus_portal.names import of_structure
 
 from . import selectors, services, workflow
 from .forms import (
     AffiliationRequestForm,
     DetachForm,
     HistoryFilterForm,
+    ReactivationRequestForm,
     RefusalForm,
     ServiceSearchForm,
     StructureSearchForm,
     TransferForm,
 )
-from .models import Affiliation, AffiliationStatus, Service, Structure, StructureStatus
+from .models import (
+    Affiliation,
+    AffiliationStatus,
+    RequestStatus,
+    Service,
+    Structure,
+    StructureStatus,
+)
 from .permissions import (
     decidable_request_or_404,
     main_managed_structure_or_404,
     managed_structure_ids,
     may_manage,
     own_affiliation_or_404,
+    own_request_or_404,
 )
 
 
@@ -211,6 +222,22 @@ def request_list(request):
 
 
 @login_required
+@require_POST
+def request_cancel(request, pk: int):
+    """The requester withdraws one of their pending requests (History of my requests)."""
+    req = own_request_or_404(request.user, pk)
+    if workflow.cancel(req=req, by=request.user, http_request=request):
+        messages.success(
+            request,
+            _("Your request #%(id)s has been cancelled: the managers no longer see it.")
+            % {"id": req.pk},
+        )
+    else:
+        messages.warning(request, _("Request #%(id)s had already been decided.") % {"id": req.pk})
+    return redirect("affiliations:request-list")
+
+
+@login_required
 @require_GET
 def users_area(request):
     user = request.user
@@ -281,9 +308,12 @@ def requests_decide(request):
             )
     if decided:
         if approve:
-            messages.success(request, _("%(count)d request(s) approved.") % {"count": decided})
+            message = ngettext(
+                "%(count)d request approved.", "%(count)d requests approved.", decided
+            )
         else:
-            messages.success(request, _("%(count)d request(s) refused.") % {"count": decided})
+            message = ngettext("%(count)d request refused.", "%(count)d requests refused.", decided)
+        messages.success(request, message % {"count": decided})
     return redirect("affiliations:users-area")
 
 
@@ -291,6 +321,14 @@ def requests_decide(request):
 @require_http_methods(["GET", "POST"])
 def request_refuse(request, pk: int):
     req = decidable_request_or_404(request.user, pk)
+    if req.status != RequestStatus.PENDING:
+        # Decided meanwhile (another manager, another tab, expiry): say so, by whom and
+        # when, instead of a form that can no longer do anything.
+        return render(
+            request,
+            "affiliations/request_decided.html",
+            {"title": _("Request already decided"), "req": req},
+        )
     form = RefusalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -304,7 +342,11 @@ def request_refuse(request, pk: int):
         except workflow.AlreadyDecided:
             messages.warning(request, _("Request #%(id)s had already been decided.") % {"id": pk})
         else:
-            messages.success(request, _("%(count)d request(s) refused.") % {"count": 1})
+            messages.success(
+                request,
+                ngettext("%(count)d request refused.", "%(count)d requests refused.", 1)
+                % {"count": 1},
+            )
         return redirect("affiliations:users-area")
     return render(
         request,
@@ -337,8 +379,11 @@ def role_transfer(request, pk: int):
         else:
             messages.success(
                 request,
-                _("%(name)s is now the main manager of %(structure)s.")
-                % {"name": form.cleaned_data["new_manager"], "structure": structure.company_name},
+                _("%(name)s is now the main manager %(of_structure)s.")
+                % {
+                    "name": form.cleaned_data["new_manager"],
+                    "of_structure": of_structure(structure.company_name),
+                },
             )
             return redirect("affiliations:users-area")
     return render(
@@ -371,3 +416,55 @@ def member_reactivate(request, pk: int):
             request, _("The account of %(name)s has been reactivated.") % {"name": affiliation.user}
         )
     return redirect("affiliations:users-area")
+
+
+@require_http_methods(["GET", "POST"])
+def account_inactive(request):
+    """Where allauth sends a deactivated account's correct password step.
+
+    It explains what happened and who can reactivate the account. A browser that has
+    just typed the account's password (accounts.inactive, 15 minutes) may ask for the
+    reactivation in one step, once; nobody else can, and the page shows nothing of the
+    account either way.
+    """
+    from accounts import inactive
+
+    user = inactive.proven_user(request)
+    # Every field is optional: an empty POST is still a submission.
+    form = ReactivationRequestForm(request.POST if request.method == "POST" else None)
+    asked_at = services.reactivation_asked_at(user) if user is not None else None
+    if request.method == "POST":
+        if user is None:
+            messages.error(
+                request,
+                _(
+                    "To ask for the reactivation of your account, sign in again with your "
+                    "login address and password."
+                ),
+            )
+            return redirect("account_inactive")
+        if asked_at is None and form.is_valid():
+            comment = form.cleaned_data["comment"].strip() or _(
+                "Reactivation asked from the sign-in page."
+            )
+            try:
+                services.request_reactivation(user=user, comment=comment, http_request=request)
+            except services.ReactivationAlreadyAsked as already:
+                asked_at = already.asked_at
+            else:
+                inactive.forget(request)
+                messages.success(
+                    request,
+                    _("Your request has been sent. You will receive an e-mail when it is decided."),
+                )
+                return redirect("account_inactive")
+    return render(
+        request,
+        "affiliations/account_inactive.html",
+        {
+            "title": _("Your account is deactivated"),
+            "can_ask": user is not None and asked_at is None,
+            "asked_at": asked_at,
+            "form": form,
+        },
+    )

@@ -223,6 +223,8 @@ def _mail_cancelled(req: Request) -> None:
 
 def _mail_decision(req: Request) -> None:
     requester = req.requester
+    if req.kind == RequestKind.REACTIVATION and req.status == RequestStatus.APPROVED:
+        return  # the reactivation's own mail says it, with what to do next
     queue_mail(
         to=requester.email,
         template_prefix="affiliations/email/request_decided",

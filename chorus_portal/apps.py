@@ -61,4 +61,11 @@ class ChorusPortalConfig(AppConfig):
     verbose_name = "Chorus Pro"
 
     def ready(self):
+        # A deployment without `make` still serves French (see chorus_portal.catalogues).
+        from django.conf import settings
+
+        from .catalogues import compile_stale_catalogues, forget_loaded_translations
+
+        if compile_stale_catalogues(settings.LOCALE_PATHS):
+            forget_loaded_translations()
         translate_third_party_labels()

@@ -3,8 +3,8 @@
 - SessionLifetimeMiddleware: a signed-in session lives at most twelve hours,
   however active (the idle timeout of one hour is SESSION_COOKIE_AGE).
 - SecondFactorRequiredMiddleware: after the password, nothing but the factor
-  step, logout, the language switch and static files answers until the second
-  factor is verified.
+  step, logout, the language switch, the legal pages and static files answers
+  until the second factor is verified.
 - PortalLocaleMiddleware: French unless English was chosen with the switch.
 - UserLanguageMiddleware: a signed-in user's language preference rules every page.
 - NoStoreMiddleware: no dynamic page is kept in a cache.
@@ -47,6 +47,11 @@ def _exempt_prefixes() -> tuple[str, ...]:
         reverse("mfa:verify"),
         reverse("account_logout"),
         reverse("set_language"),
+        # The legal pages linked from every footer, the factor step's included.
+        reverse("accessibility"),
+        reverse("legal-notice"),
+        reverse("personal-data"),
+        reverse("cookies"),
         settings.STATIC_URL,
     ]
     if settings.DEV_OUTBOX:

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "chorus_portal.middleware.SecondFactorRequiredMiddleware",
     "chorus_portal.middleware.UserLanguageMiddleware",
+    "chorus_portal.errors.MethodNotAllowedPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -138,6 +139,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "chorus_portal.errors.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 if HTTPS:
@@ -180,6 +182,10 @@ WEEKLY_SUMMARY_BATCH_SIZE = 1000
 
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Chorus Pro <ne-pas-repondre@chorus-pro.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Shown on the legal pages: the data protection officer and the support (placeholders
+# until the operator sets the real addresses).
+DPO_EMAIL = env_str("DPO_EMAIL", "dpd@aife.chorus-pro.local")
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@chorus-pro.local")
 EMAIL_URL = env_str("EMAIL_URL", "")
 OUTBOX_DIR = Path(env_str("OUTBOX_DIR", str(BASE_DIR / "var" / "outbox")))
 # The development outbox page (/dev/outbox/) exists only when this is on.

@@ -3,6 +3,7 @@ from django.http import Http404
 from django.urls import include, path, re_path, register_converter
 
 from accounts import views as account_views
+from affiliations import views as affiliation_views
 
 from . import views
 from .converters import IdConverter
@@ -33,6 +34,8 @@ urlpatterns = [
         account_views.PasswordResetFromKeyView.as_view(),
         name="account_reset_password_from_key",
     ),
+    # allauth's inactive-account page, with the way to ask for reactivation.
+    path("accounts/inactive/", affiliation_views.account_inactive, name="account_inactive"),
     path("accounts/", include("allauth.urls")),
     path("mfa/", include("mfa.urls")),
     path("account/mfa/", include("mfa.account_urls")),
@@ -41,6 +44,16 @@ urlpatterns = [
     path("", include("authorizations.urls")),
     path("", include("login_address.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # The State site's mandatory pages, open to everyone (footer links).
+    path("accessibilite/", views.legal_page, {"page": "accessibility"}, name="accessibility"),
+    path("mentions-legales/", views.legal_page, {"page": "legal_notice"}, name="legal-notice"),
+    path(
+        "donnees-personnelles/",
+        views.legal_page,
+        {"page": "personal_data"},
+        name="personal-data",
+    ),
+    path("gestion-des-cookies/", views.legal_page, {"page": "cookies"}, name="cookies"),
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("admin/", admin.site.urls),
 ]

@@ -207,7 +207,7 @@ def test_the_main_manager_transfers_and_both_are_mailed_in_their_language(
         when_en = formats.date_format(when, "DATETIME_FORMAT")
 
     former = to_former[0]  # Claire reads French; she did it herself.
-    assert "Vous n'êtes plus gestionnaire principal de Mairie de Lyon" in former.subject
+    assert "Vous n'êtes plus gestionnaire principal de la Mairie de Lyon" in former.subject
     assert "vous avez transféré le rôle de gestionnaire principal" in former.body
     assert "Mairie de Lyon" in former.body and "Denis Roux" in former.body
     assert when_fr in former.body

@@ -9,8 +9,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
+# The State site's mandatory pages, linked from every footer: open to everyone.
+LEGAL_PAGES = {"accessibility", "legal-notice", "personal-data", "cookies"}
 # Pages an anonymous visitor may open: the ways in (allauth's entrance pages).
-ANONYMOUS_ALLOWED = {
+ANONYMOUS_ALLOWED = LEGAL_PAGES | {
     "account_login",
     "account_signup",
     "account_reset_password",
@@ -27,7 +29,12 @@ ANONYMOUS_ALLOWED = {
     "login_address:confirm",
 }
 # What a password-only session may reach: the factor step, logout, the language switch.
-PASSWORD_ONLY_ALLOWED = {"mfa:verify", "account_logout", "set_language", "dev-outbox"}
+PASSWORD_ONLY_ALLOWED = LEGAL_PAGES | {
+    "mfa:verify",
+    "account_logout",
+    "set_language",
+    "dev-outbox",
+}
 
 
 def _walk(resolver, prefix="", namespace=""):
@@ -99,6 +106,13 @@ def test_password_only_session_cannot_post_elsewhere(password_only_client):
     response = password_only_client.post(reverse("admin:index"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("mfa:verify"))
+
+
+@pytest.mark.parametrize("name", sorted(LEGAL_PAGES))
+def test_the_legal_pages_answer_everyone(client_factory, password_only_client, name):
+    url = reverse(name)
+    assert client_factory().get(url).status_code == 200  # anonymous
+    assert password_only_client.get(url).status_code == 200
 
 
 def test_every_walked_url_is_concrete():

@@ -55,7 +55,7 @@ def test_request_approve_refuse_in_french_and_english(portal, page, browser):
     expect(row).to_contain_text("SERV002 — Comptabilité")
     assert_no_axe_violations(manager)
     row.get_by_role("button", name=re.compile("^Valider")).click()
-    expect(manager.locator(".fr-alert--success")).to_contain_text("1 demande(s) validée(s)")
+    expect(manager.locator(".fr-alert--success")).to_contain_text("1 demande validée.")
 
     # --- The user sees the affiliation and the history.
     open_menu_item(page, "Hugo Bernard", "Mes rattachements")
@@ -90,7 +90,7 @@ def test_request_approve_refuse_in_french_and_english(portal, page, browser):
     expect(manager).to_have_url(refuse_url)
     manager.get_by_label("Reason for the refusal").fill("Please ask your own company's manager.")
     manager.get_by_role("button", name="Refuse the request").click()
-    expect(manager.locator(".fr-alert--success")).to_contain_text("1 request(s) refused")
+    expect(manager.locator(".fr-alert--success")).to_contain_text("1 request refused.")
     manager_context.close()
 
     page.goto(f"{base}/account/requests/?status=refused")

@@ -74,7 +74,7 @@ def test_raise_add_approve_and_delete(portal, page, browser, hugo_in_public):
     row = manager.locator("tr", has_text="Received invoices – Consultation")
     expect(row).to_contain_text("Issued invoices – Modification")
     row.get_by_role("button", name=re.compile("^Approve")).click()
-    expect(manager.locator(".fr-alert--success")).to_contain_text("1 request(s) approved")
+    expect(manager.locator(".fr-alert--success")).to_contain_text("1 request approved.")
     member_row = manager.locator("tr", has_text="Hugo Bernard").filter(has_text="Manage the")
     member_row.get_by_role("link", name=re.compile("^Manage the profiles")).click()
     manager.get_by_role("button", name="Show the profiles").click()

@@ -19,4 +19,4 @@ class Command(BaseCommand):
             self.stderr.write("--days must be at least 1.")
             return
         count = expire_stale(older_than_days=days)
-        self.stdout.write(f"{count} request(s) expired.")
+        self.stdout.write(f"{count} request{'' if count == 1 else 's'} expired.")
