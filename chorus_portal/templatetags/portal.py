@@ -1,7 +1,5 @@
 from django import template
 
-from chorus_portal import names
-
 register = template.Library()
 
 _CLASSES = {
@@ -45,9 +43,3 @@ def query_with(context, **changes):
             query[key] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
-
-
-# A structure's name inside a sentence, with the article French needs (see chorus_portal.names).
-register.filter("the_structure", names.the_structure)
-register.filter("of_structure", names.of_structure)
-register.filter("in_structure", names.in_structure)
