@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -95,7 +96,11 @@ def reset_factors(modeladmin, request, queryset):
     )
     messages.success(
         request,
-        _("Application and keys removed for %(count)d user(s); they were told by e-mail.")
+        ngettext(
+            "Application and keys removed for %(count)d user; they were told by e-mail.",
+            "Application and keys removed for %(count)d users; they were told by e-mail.",
+            count,
+        )
         % {"count": count},
     )
 
