@@ -137,7 +137,11 @@ class UserAdmin(DjangoUserAdmin):
                 continue
             done += 1
         if done:
-            messages.success(request, _("%(count)d account(s) deactivated.") % {"count": done})
+            messages.success(
+                request,
+                ngettext("%(count)d account deactivated.", "%(count)d accounts deactivated.", done)
+                % {"count": done},
+            )
 
     @admin.action(description=_("Reactivate the selected accounts"), permissions=["change"])
     def reactivate_accounts(self, request, queryset):
@@ -173,6 +177,10 @@ class UserAdmin(DjangoUserAdmin):
             if unlock_by_staff(user=user, by=request.user, http_request=request)
         )
         if count:
-            messages.success(request, _("%(count)d account(s) unlocked.") % {"count": count})
+            messages.success(
+                request,
+                ngettext("%(count)d account unlocked.", "%(count)d accounts unlocked.", count)
+                % {"count": count},
+            )
         else:
             messages.info(request, _("None of the selected accounts was locked."))

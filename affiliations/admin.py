@@ -13,11 +13,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from chorus_portal.names import of_structure
-
 from accounts.emails import lookup_key
 from chorus_portal.admin_filters import InputFilter
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
+from chorus_portal.names import of_structure
 
 from . import workflow
 from .admin_import import StructureImportAdminMixin
@@ -441,9 +440,14 @@ class RequestAdmin(admin.ModelAdmin):
                 )
         if decided:
             if approve:
-                messages.success(request, _("%(count)d request(s) approved.") % {"count": decided})
+                message = ngettext(
+                    "%(count)d request approved.", "%(count)d requests approved.", decided
+                )
             else:
-                messages.success(request, _("%(count)d request(s) refused.") % {"count": decided})
+                message = ngettext(
+                    "%(count)d request refused.", "%(count)d requests refused.", decided
+                )
+            messages.success(request, message % {"count": decided})
         return decided
 
     def _cancel(self, request, reqs) -> int:
@@ -456,7 +460,11 @@ class RequestAdmin(admin.ModelAdmin):
                     request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
                 )
         if cancelled:
-            messages.success(request, _("%(count)d request(s) cancelled.") % {"count": cancelled})
+            messages.success(
+                request,
+                ngettext("%(count)d request cancelled.", "%(count)d requests cancelled.", cancelled)
+                % {"count": cancelled},
+            )
         return cancelled
 
     @admin.action(description=_("Approve the selected requests"), permissions=["change"])

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from chorus_portal.text import validate_one_line
 
@@ -298,18 +299,30 @@ def run(
     unknown = [cell for cell in unknown if cell.strip()]
     if unknown:
         raise ImportFileError(
-            _("Unknown column(s) in the first line: %(columns)s. Known columns: %(known)s.")
+            ngettext(
+                "Unknown column in the first line: %(columns)s. Known columns: %(known)s.",
+                "Unknown columns in the first line: %(columns)s. Known columns: %(known)s.",
+                len(unknown),
+            )
             % {"columns": ", ".join(unknown), "known": ", ".join(c.name for c in COLUMNS)}
         )
     missing = [c.name for c in COLUMNS if c.required and c.name not in header]
     if missing:
         raise ImportFileError(
-            _("Missing column(s) in the first line: %(columns)s.") % {"columns": ", ".join(missing)}
+            ngettext(
+                "Missing column in the first line: %(columns)s.",
+                "Missing columns in the first line: %(columns)s.",
+                len(missing),
+            )
+            % {"columns": ", ".join(missing)}
         )
     twice = sorted({name for name in header if name and header.count(name) > 1})
     if twice:
         raise ImportFileError(
-            _("Column(s) named twice: %(columns)s.") % {"columns": ", ".join(twice)}
+            ngettext(
+                "Column named twice: %(columns)s.", "Columns named twice: %(columns)s.", len(twice)
+            )
+            % {"columns": ", ".join(twice)}
         )
 
     seen: dict[tuple[str, str], int] = {}
