@@ -400,8 +400,8 @@ def request_reactivation(*, user, comment: str, http_request=None) -> list[Reque
             )
         except workflow.DuplicateRequest:
             continue
-    when = created[0].created_at if created else timezone.now()
-    transaction.on_commit(lambda: _mail_reactivation_asked(user, when))
+    # Queued with the requests, in their transaction (the mail queue's rule).
+    _mail_reactivation_asked(user, created[0].created_at if created else timezone.now())
     return created
 
 

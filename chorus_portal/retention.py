@@ -1,7 +1,10 @@
 """How long the portal keeps personal data, and the daily purge that enforces it.
 
 The same numbers are shown on the personal-data page, so the page cannot say
-something the purge does not do.
+something the portal does not do. `purge_personal_data` (daily) deletes what
+nothing else deletes; the README's other scheduled jobs do the rest: `clearsessions`
+(ended sessions, with their entry in the sessions list), `sweep_mail` (sent and
+given-up mails after MAIL_KEEP_DAYS) and `prune_db_task_results` (finished tasks).
 """
 
 from __future__ import annotations
@@ -16,15 +19,15 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 # Activity log (who did what, from which IP address): one year, the period French law
-# asks of those who keep connection data (décret n° 2021-1362).
+# asks of those who keep connection data (décret n° 2021-1362). The admin's history of
+# staff changes and the markers of the weekly summaries sent follow the same year.
 ACTIVITY_LOG_DAYS = 365
-# Mails handed to the database task queue (TASK_BACKEND=database): the finished tasks,
-# holding the recipient and the text, are removed a week after they ran.
-MAIL_TASK_DAYS = 7
+# chorus_portal.mail.sweep: a sent or given-up mail's record (its text is wiped at once).
+MAIL_KEEP_DAYS = 30
 
 RETENTION = {
     "activity_log_days": ACTIVITY_LOG_DAYS,
-    "mail_task_days": MAIL_TASK_DAYS,
+    "mail_keep_days": MAIL_KEEP_DAYS,
     "session_idle_minutes": settings.SESSION_COOKIE_AGE // 60,
     "session_max_hours": settings.SESSION_ABSOLUTE_LIFETIME // 3600,
     "code_minutes": settings.MFA_EMAIL_CODE_VALIDITY // 60,
@@ -36,9 +39,8 @@ RETENTION = {
 class PurgeResult:
     activity_entries: int = 0
     admin_history_entries: int = 0
-    sessions: int = 0
+    summary_markers: int = 0
     email_codes: int = 0
-    mail_tasks: int = 0
     cache_entries: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -48,42 +50,25 @@ class PurgeResult:
 def purge_expired(now=None) -> PurgeResult:
     """Delete what has outlived its retention period; returns the counts."""
     from django.contrib.admin.models import LogEntry
-    from django.contrib.sessions.models import Session
 
     from activity.models import Action, ActivityLog
     from activity.services import log_event
     from mfa.models import EmailCode
+    from notifications.models import SummarySent
 
     now = now or timezone.now()
     result = PurgeResult()
     with transaction.atomic():
-        log_cutoff = now - timedelta(days=ACTIVITY_LOG_DAYS)
-        result.activity_entries = ActivityLog.objects.purge_before(log_cutoff)
-        # The admin's own history of staff changes: the same year.
-        result.admin_history_entries, _ = LogEntry.objects.filter(
-            action_time__lt=log_cutoff
-        ).delete()
-        result.sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+        year_ago = now - timedelta(days=ACTIVITY_LOG_DAYS)
+        result.activity_entries = ActivityLog.objects.purge_before(year_ago)
+        result.admin_history_entries, _ = LogEntry.objects.filter(action_time__lt=year_ago).delete()
+        result.summary_markers, _ = SummarySent.objects.filter(queued_at__lt=year_ago).delete()
+        # A code is useless once expired (a used one is deleted when it is used).
         result.email_codes, _ = EmailCode.objects.filter(valid_until__lt=now).delete()
-        result.mail_tasks = _purge_mail_tasks(now - timedelta(days=MAIL_TASK_DAYS))
     result.cache_entries = _purge_database_cache(now)
     if any(result.as_dict().values()):
         log_event(Action.DATA_PURGED, **result.as_dict())
     return result
-
-
-def _purge_mail_tasks(before) -> int:
-    if "django_tasks_db" not in settings.INSTALLED_APPS:
-        return 0
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    finished = DBTaskResult.objects.filter(
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
-        finished_at__lt=before,
-    )
-    count, _ = finished.delete()
-    return count
 
 
 def _purge_database_cache(now) -> int:

@@ -196,9 +196,12 @@ def test_the_right_password_leads_to_an_explanation_and_one_step(
     assert ActivityLog.objects.filter(
         action=Action.REQUEST_SUBMITTED, actor=deactivated, detail__kind="reactivation"
     ).exists()
-    # The owner's address is told (someone else with the password would be noticed).
-    assert [m.to for m in mailoutbox] == [[deactivated.email]]
-    assert "Réactivation de votre compte demandée" in mailoutbox[0].subject
+    # The owner's address is told (someone else with the password would be noticed),
+    # and the structure's manager hears of a new request.
+    to_owner = [m for m in mailoutbox if m.to == [deactivated.email]]
+    assert len(to_owner) == 1
+    assert "Réactivation de votre compte demandée" in to_owner[0].subject
+    assert {tuple(m.to) for m in mailoutbox} == {(deactivated.email,), ("claire@example.fr",)}
     # The proof is spent: the page now only explains.
     html = inactive_page(client)
     assert "Votre demande a été envoyée" in html

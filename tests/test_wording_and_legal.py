@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -325,6 +324,7 @@ USER_FIELDS_ON_THE_PAGE = {
     "notify_transferability": "notifications",
     "notify_commitments": "notifications",
     "notify_invoicing": "notifications",
+    "notify_weekly_summary": "résumé hebdomadaire",
     "login_failure_count": "échecs de connexion",
     "login_failure_at": "date du dernier échec",
     "is_active": "actif ou désactivé",
@@ -353,13 +353,14 @@ def test_the_personal_data_page_names_every_field_of_the_account(client):
 
 
 @pytest.mark.django_db
-def test_the_purge_deletes_what_outlived_its_retention(alice, client):
+def test_the_purge_deletes_what_outlived_its_retention(alice):
     from django.contrib.admin.models import ADDITION, LogEntry
     from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     from mfa.models import EmailCode
     from mfa.services import email_device_for
+    from notifications.models import SummarySent
 
     long_ago = timezone.now() - timezone.timedelta(days=RETENTION["activity_log_days"] + 1)
     with time_machine.travel(long_ago, tick=False):
@@ -372,7 +373,9 @@ def test_the_purge_deletes_what_outlived_its_retention(alice, client):
             action_flag=ADDITION,
             action_time=timezone.now(),
         )
+        SummarySent.objects.create(user=alice, week=long_ago.date())
     recent = log_event(Action.LOGIN_FAILED, subject=alice)
+    this_week = SummarySent.objects.create(user=alice, week=timezone.now().date())
     device = email_device_for(alice)
     now = timezone.now()
     EmailCode.objects.create(
@@ -389,12 +392,6 @@ def test_the_purge_deletes_what_outlived_its_retention(alice, client):
         sent_at=now,
         valid_until=now + timezone.timedelta(minutes=5),
     )
-    Session.objects.create(
-        session_key="x" * 32, session_data="", expire_date=now - timezone.timedelta(seconds=1)
-    )
-    Session.objects.create(
-        session_key="y" * 32, session_data="", expire_date=now + timezone.timedelta(hours=1)
-    )
     cache.set("portal-test-expired", 1, timeout=1)
     cache.set("portal-test-live", 1, timeout=3600)
 
@@ -404,14 +401,36 @@ def test_the_purge_deletes_what_outlived_its_retention(alice, client):
     assert not ActivityLog.objects.filter(pk=old.pk).exists()
     assert ActivityLog.objects.filter(pk=recent.pk).exists()
     assert not LogEntry.objects.filter(object_repr="old").exists()
+    assert list(SummarySent.objects.values_list("pk", flat=True)) == [this_week.pk]
     assert list(EmailCode.objects.values_list("pk", flat=True)) == [live.pk]
-    assert list(Session.objects.values_list("session_key", flat=True)) == ["y" * 32]
     assert cache.get("portal-test-live") == 1
     purged = ActivityLog.objects.get(action=Action.DATA_PURGED)
     assert purged.detail["activity_entries"] == 1
     assert purged.detail["admin_history_entries"] == 1
-    assert purged.detail["sessions"] == 1 and purged.detail["email_codes"] == 1
+    assert purged.detail["summary_markers"] == 1 and purged.detail["email_codes"] == 1
     assert purged.detail["cache_entries"] >= 1
+
+
+@pytest.mark.django_db
+def test_the_mail_records_live_as_long_as_the_page_says(alice):
+    """The personal-data page's figure for mails is the mail sweep's."""
+    from chorus_portal.mail import sweep
+    from chorus_portal.models import MailStatus, OutgoingMail
+
+    def mail(days_ago):
+        with time_machine.travel(timezone.now() - timezone.timedelta(days=days_ago), tick=False):
+            return OutgoingMail.objects.create(
+                to=alice.email,
+                subject="s",
+                language="fr",
+                status=MailStatus.SENT,
+                give_up_at=timezone.now(),
+            )
+
+    kept = mail(RETENTION["mail_keep_days"] - 1)
+    mail(RETENTION["mail_keep_days"] + 1)
+    sweep()
+    assert list(OutgoingMail.objects.values_list("pk", flat=True)) == [kept.pk]
 
 
 @pytest.mark.django_db

@@ -7,9 +7,9 @@ from chorus_portal.retention import purge_expired
 
 class Command(BaseCommand):
     help = (
-        "Delete activity-log entries older than a year, ended sessions, expired e-mail "
-        "codes, sent mails of the task queue older than a week and expired rate-limit "
-        "counters (see the personal-data page)."
+        "Delete activity-log and admin-history entries and weekly-summary markers older "
+        "than a year, expired e-mail codes and expired rate-limit counters (see the "
+        "personal-data page)."
     )
 
     def handle(self, *args, **options):
