@@ -162,6 +162,46 @@ def test_structure_names_in_french_sentences(
     assert "gestionnaire principal de la Direction régionale" in mailoutbox[-1].subject
 
 
+@pytest.mark.parametrize(
+    ("prefix", "context", "french", "english"),
+    [
+        (
+            "authorizations/email/profiles_changed",
+            {
+                "structure": "Direction régionale X",
+                "structure_name": "Direction régionale X",
+                "by": "Claire",
+                "changes": [],
+                "url": "/",
+            },
+            "Claire a modifié vos profils sur la Direction régionale X",
+            "Claire changed your profiles on Direction régionale X",
+        ),
+        (
+            "notifications/email/event",
+            {
+                "structure": "Ministère des Armées",
+                "application": "Facturation",
+                "title": "t",
+                "link": "/",
+                "account_url": "/",
+            },
+            "pour le Ministère des Armées",
+            "for Ministère des Armées",
+        ),
+    ],
+)
+def test_structure_names_in_french_mails(prefix, context, french, english):
+    from chorus_portal.mail import render_mail
+
+    subject_fr, body_fr = render_mail(prefix, {"name": "Hugo", **context}, "fr")
+    _, body_en = render_mail(prefix, {"name": "Hugo", **context}, "en")
+    assert french in body_fr
+    assert english in body_en
+    if prefix.startswith("authorizations"):
+        assert "Vos profils sur la Direction régionale X ont changé" in subject_fr
+
+
 # --- no "encore" after a detachment; the country by name --------------------------------
 
 
