@@ -17,7 +17,6 @@ class PublishEventForm(forms.ModelForm):
         model = Event
         fields = PUBLISH_FIELDS
 
-
     def clean(self):
         cleaned = super().clean()
         structure, service = cleaned.get("structure"), cleaned.get("service")
