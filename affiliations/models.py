@@ -10,6 +10,19 @@ from .identifiers import IdentifierType, normalise_identifier, validate_identifi
 from .search import fold
 
 
+def structure_search_text(identifier: str, company_name: str) -> str:
+    """What the structure search matches: the identifier and the company name, folded.
+
+    The kind and the identifier type are columns of their own: a word naming one of
+    them filters on it (see selectors.search_structures) instead of matching text
+    that every other structure also carries."""
+    return fold(f"{identifier} {company_name}")
+
+
+def service_search_text(code: str, name: str) -> str:
+    return fold(f"{code} {name}")
+
+
 class StructureKind(models.TextChoices):
     PUBLIC = "public", _("Public")
     PRIVATE = "private", _("Private")
@@ -44,8 +57,8 @@ class Structure(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     service_code_required = models.BooleanField(_("service code required"), default=False)
     engagement_number_required = models.BooleanField(_("engagement number required"), default=False)
-    # Identifier, company name and type, lower-cased without accents: what the
-    # structure search matches, the same way on SQLite and PostgreSQL.
+    # Identifier and company name, lower-cased without accents: what the structure
+    # search matches, the same way on SQLite and PostgreSQL.
     search_text = models.TextField(editable=False, default="")
 
     class Meta:
@@ -59,9 +72,18 @@ class Structure(models.Model):
                 violation_error_message=_("A structure with this identifier already exists."),
             )
         ]
-        # An identifier alone (the admin's filters and searches, the CSV import's
-        # duplicate check) is found by index, whatever its type.
-        indexes = [models.Index(fields=["identifier"], name="structure_identifier_idx")]
+        indexes = [
+            # An identifier alone (the admin's filters and searches, the CSV import's
+            # duplicate check) is found by index, whatever its type.
+            models.Index(fields=["identifier"], name="structure_identifier_idx"),
+            # The search's order: its first page reads the index in order, never sorts
+            # every match.
+            models.Index(
+                fields=["company_name", "id"],
+                condition=models.Q(status="active"),
+                name="structure_active_name",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.company_name} ({self.identifier})"
@@ -74,10 +96,7 @@ class Structure(models.Model):
 
     def build_search_text(self) -> str:
         """What the structure search matches (the CSV import computes it too)."""
-        return fold(
-            f"{self.identifier} {self.company_name} {self.identifier_type} "
-            f"{self.get_identifier_type_display()}"
-        )
+        return structure_search_text(self.identifier, self.company_name)
 
     def clean(self):
         super().clean()
@@ -124,7 +143,7 @@ class Service(models.Model):
         return f"{self.code} — {self.name}"
 
     def save(self, *args, **kwargs):
-        self.search_text = fold(f"{self.code} {self.name}")
+        self.search_text = service_search_text(self.code, self.name)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)

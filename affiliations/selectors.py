@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.functional import cached_property
 
+from .identifiers import IdentifierType
 from .models import (
     Affiliation,
     AffiliationStatus,
@@ -12,6 +16,7 @@ from .models import (
     RequestStatus,
     Service,
     Structure,
+    StructureKind,
     StructureStatus,
 )
 from .permissions import managed_structure_ids
@@ -100,20 +105,116 @@ def _matching_every_word(folded: str) -> Q:
     return condition
 
 
-def search_structures(query: str, *, page=None) -> Page:
-    """Structures whose identifier, company name or type contain every word typed."""
+# Shorter words match a large share of a million names ("de", "sa") and say nothing.
+MIN_TERM_LENGTH = 3
+# Beyond this, the search says "more than 1,000" instead of counting every match.
+SEARCH_COUNT_CAP = 1000
+
+# Words that name a kind or an identifier type, folded (accents and case do not
+# matter), in French and English: they filter on the column instead of matching text.
+KIND_WORDS = {
+    **dict.fromkeys(["public", "publics", "publique", "publiques"], StructureKind.PUBLIC),
+    **dict.fromkeys(["prive", "prives", "privee", "privees", "private"], StructureKind.PRIVATE),
+}
+IDENTIFIER_TYPE_WORDS = {
+    "siret": IdentifierType.SIRET,
+    "ridet": IdentifierType.RIDET,
+    "tahiti": IdentifierType.TAHITI,
+}
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` + 1 rows: past the cap, pages stop and the count says "more"."""
+
+    def __init__(self, *args, cap: int = SEARCH_COUNT_CAP, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        # COUNT(*) over a LIMIT: at most cap + 1 rows are read, never every match.
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.capped:
+            return -(-self.cap // self.per_page)
+        return super().num_pages
+
+
+@dataclass(frozen=True)
+class StructureQuery:
+    terms: tuple[str, ...]
+    kinds: frozenset[str]
+    identifier_types: frozenset[str]
+    compact_identifier: str
+    ignored: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.terms or self.kinds or self.identifier_types or self.compact_identifier)
+
+
+def parse_structure_query(query: str) -> StructureQuery:
+    """Split what was typed into text terms, kind and identifier-type filters."""
     folded = fold(query)
+    terms, ignored = [], []
+    kinds, types = set(), set()
+    for word in folded.split():
+        if word in KIND_WORDS:
+            kinds.add(KIND_WORDS[word])
+        elif word in IDENTIFIER_TYPE_WORDS:
+            types.add(IDENTIFIER_TYPE_WORDS[word])
+        elif len(word) >= MIN_TERM_LENGTH:
+            terms.append(word)
+        else:
+            ignored.append(word)
+    compact = folded.replace(" ", "")
+    if not (compact.isdigit() and len(compact) >= MIN_TERM_LENGTH and len(folded.split()) > 1):
+        compact = ""
+    if len(kinds) > 1:
+        kinds = set()  # "public or private": both
+    return StructureQuery(
+        terms=tuple(terms),
+        kinds=frozenset(kinds),
+        identifier_types=frozenset(types),
+        compact_identifier=compact,
+        ignored=tuple(ignored),
+    )
+
+
+def search_structures(query: str, *, page=None) -> Page:
+    """Active structures whose identifier or company name contain every term typed.
+
+    Words naming a kind ("public", "privée"…) or an identifier type ("SIRET") filter
+    on those columns; words under three characters are ignored. Ordered by company
+    name (an index serves it) and counted up to SEARCH_COUNT_CAP."""
+    parsed = parse_structure_query(query)
     queryset = Structure.objects.filter(status=StructureStatus.ACTIVE).order_by(
         "company_name", "id"
     )
-    if folded:
-        condition = _matching_every_word(folded)
-        compact = folded.replace(" ", "")
-        if compact != folded and compact.isdigit():
+    if parsed.kinds:
+        queryset = queryset.filter(kind__in=parsed.kinds)
+    if parsed.identifier_types:
+        queryset = queryset.filter(identifier_type__in=parsed.identifier_types)
+    if parsed.terms or parsed.compact_identifier:
+        condition = Q()
+        for term in parsed.terms:
+            condition &= Q(search_text__contains=term)
+        if parsed.compact_identifier:
             # An identifier typed in groups of digits: "732 829 320 00074".
-            condition |= Q(search_text__contains=compact)
+            condition |= Q(search_text__contains=parsed.compact_identifier)
         queryset = queryset.filter(condition)
-    return paginate(queryset, page, STRUCTURES_PER_PAGE)
+    elif parsed.is_empty and parsed.ignored:
+        # Only short words: nothing to look for.
+        queryset = queryset.none()
+    result = CappedPaginator(queryset, STRUCTURES_PER_PAGE, cap=SEARCH_COUNT_CAP).get_page(page)
+    result.query = parsed
+    return result
 
 
 def services_of(structure: Structure, query: str = "", *, page=None, only_ids=None) -> Page:
