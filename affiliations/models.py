@@ -7,16 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .identifiers import IdentifierType, normalise_identifier, validate_identifier
-from .search import fold
+from .search import fold, words
 
 
 def structure_search_text(identifier: str, company_name: str) -> str:
-    """What the structure search matches: the identifier and the company name, folded.
+    """What the structure search matches: the words of the identifier and the company
+    name, folded, separated by single spaces.
 
     The kind and the identifier type are columns of their own: a word naming one of
     them filters on it (see selectors.search_structures) instead of matching text
     that every other structure also carries."""
-    return fold(f"{identifier} {company_name}")
+    return " ".join(words(f"{identifier} {company_name}"))
 
 
 def service_search_text(code: str, name: str) -> str:
@@ -76,13 +77,8 @@ class Structure(models.Model):
             # An identifier alone (the admin's filters and searches, the CSV import's
             # duplicate check) is found by index, whatever its type.
             models.Index(fields=["identifier"], name="structure_identifier_idx"),
-            # The search's order: its first page reads the index in order, never sorts
-            # every match.
-            models.Index(
-                fields=["company_name", "id"],
-                condition=models.Q(status="active"),
-                name="structure_active_name",
-            ),
+            # The default order (lists, the admin): read in order, never sorted whole.
+            models.Index(fields=["company_name", "id"], name="structure_name_order"),
         ]
 
     def __str__(self):

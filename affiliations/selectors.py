@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.utils.functional import cached_property
 
 from .identifiers import IdentifierType
 from .models import (
@@ -20,7 +19,7 @@ from .models import (
     StructureStatus,
 )
 from .permissions import managed_structure_ids
-from .search import fold
+from .search import fold, sort_key, words
 
 STRUCTURES_PER_PAGE = 20
 SERVICES_PER_PAGE = 50
@@ -123,29 +122,6 @@ IDENTIFIER_TYPE_WORDS = {
 }
 
 
-class CappedPaginator(Paginator):
-    """Counts at most `cap` + 1 rows: past the cap, pages stop and the count says "more"."""
-
-    def __init__(self, *args, cap: int = SEARCH_COUNT_CAP, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cap = cap
-
-    @cached_property
-    def count(self) -> int:
-        # COUNT(*) over a LIMIT: at most cap + 1 rows are read, never every match.
-        return self.object_list[: self.cap + 1].count()
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.cap
-
-    @cached_property
-    def num_pages(self) -> int:
-        if self.capped:
-            return -(-self.cap // self.per_page)
-        return super().num_pages
-
-
 @dataclass(frozen=True)
 class StructureQuery:
     terms: tuple[str, ...]
@@ -160,11 +136,11 @@ class StructureQuery:
 
 
 def parse_structure_query(query: str) -> StructureQuery:
-    """Split what was typed into text terms, kind and identifier-type filters."""
-    folded = fold(query)
+    """Split what was typed into words to find, kind and identifier-type filters."""
+    typed = words(query)
     terms, ignored = [], []
     kinds, types = set(), set()
-    for word in folded.split():
+    for word in typed:
         if word in KIND_WORDS:
             kinds.add(KIND_WORDS[word])
         elif word in IDENTIFIER_TYPE_WORDS:
@@ -173,8 +149,9 @@ def parse_structure_query(query: str) -> StructureQuery:
             terms.append(word)
         else:
             ignored.append(word)
-    compact = folded.replace(" ", "")
-    if not (compact.isdigit() and len(compact) >= MIN_TERM_LENGTH and len(folded.split()) > 1):
+    # An identifier typed in groups of digits: "732 829 320 00074".
+    compact = "".join(typed)
+    if not (len(typed) > 1 and compact.isdigit() and len(compact) >= MIN_TERM_LENGTH):
         compact = ""
     if len(kinds) > 1:
         kinds = set()  # "public or private": both
@@ -188,32 +165,46 @@ def parse_structure_query(query: str) -> StructureQuery:
 
 
 def search_structures(query: str, *, page=None) -> Page:
-    """Active structures whose identifier or company name contain every term typed.
+    """Active structures with a word of their identifier or company name starting with
+    each term typed ("boulang mart" finds "Boulangerie Martin SARL").
 
     Words naming a kind ("public", "privée"…) or an identifier type ("SIRET") filter
-    on those columns; words under three characters are ignored. Ordered by company
-    name (an index serves it) and counted up to SEARCH_COUNT_CAP."""
+    on those columns; words under three characters are ignored. The matches are read
+    without any order, at most SEARCH_COUNT_CAP + 1 of them (PostgreSQL's full-text
+    index finds rare words, a scan that stops early finds common ones), then sorted by
+    company name here. Past the cap the page says "more than 1,000" and shows the first page
+    of those it read: nobody pages through a thousand structures, they type one more word.
+    """
     parsed = parse_structure_query(query)
-    queryset = Structure.objects.filter(status=StructureStatus.ACTIVE).order_by(
-        "company_name", "id"
-    )
+    matches = Structure.objects.filter(status=StructureStatus.ACTIVE)
     if parsed.kinds:
-        queryset = queryset.filter(kind__in=parsed.kinds)
+        matches = matches.filter(kind__in=parsed.kinds)
     if parsed.identifier_types:
-        queryset = queryset.filter(identifier_type__in=parsed.identifier_types)
+        matches = matches.filter(identifier_type__in=parsed.identifier_types)
     if parsed.terms or parsed.compact_identifier:
-        condition = Q()
-        for term in parsed.terms:
-            condition &= Q(search_text__contains=term)
+        condition = Q(search_text__word_prefixes=parsed.terms) if parsed.terms else Q()
         if parsed.compact_identifier:
-            # An identifier typed in groups of digits: "732 829 320 00074".
-            condition |= Q(search_text__contains=parsed.compact_identifier)
-        queryset = queryset.filter(condition)
-    elif parsed.is_empty and parsed.ignored:
-        # Only short words: nothing to look for.
-        queryset = queryset.none()
-    result = CappedPaginator(queryset, STRUCTURES_PER_PAGE, cap=SEARCH_COUNT_CAP).get_page(page)
+            condition |= Q(search_text__word_prefixes=(parsed.compact_identifier,))
+        matches = matches.filter(condition)
+    if parsed.is_empty and parsed.ignored:
+        found = []  # only short words: nothing to look for
+    else:
+        found = list(matches.order_by().values_list("pk", "company_name")[: SEARCH_COUNT_CAP + 1])
+    capped = len(found) > SEARCH_COUNT_CAP
+    # Sorted here, accents and case aside, rather than by the database: an ORDER BY
+    # company_name tempts PostgreSQL into reading its name index in order until it
+    # meets the matches, and the matches of a word crowd together in that order
+    # ("École…", "Groupe…"): hundreds of thousands of rows read for twenty.
+    found.sort(key=lambda row: (sort_key(row[1]), row[0]))
+    paginator = Paginator([pk for pk, _name in found], STRUCTURES_PER_PAGE)
+    if capped:
+        paginator.num_pages = 1
+    result = paginator.get_page(1 if capped else page)
+    structures = Structure.objects.order_by().in_bulk(list(result.object_list))
+    result.object_list = [structures[pk] for pk in result.object_list if pk in structures]
     result.query = parsed
+    result.capped = capped
+    result.cap = SEARCH_COUNT_CAP
     return result
 
 

@@ -1,21 +1,22 @@
-# The structure search matches the identifier and the company name only: the kind and
-# the identifier type became filters (see selectors.search_structures). Existing rows
-# lose the type labels folded into their search text; the first page of a search is read
-# from an index in the search's order.
+# The structure search matches words of the identifier and the company name: the kind
+# and the identifier type became filters (see selectors.search_structures). Existing
+# rows get the new search text (words separated by single spaces, without the type
+# labels). On PostgreSQL a full-text index on those words (one posting list per word)
+# replaces the trigram index, and the default order (company name) gets an index.
 
 from django.db import migrations, models
 
-from affiliations.search import fold
+from affiliations.search import words
 
 BATCH = 5000
 
 
-def refold(apps, schema_editor):
+def rewrite_search_text(apps, schema_editor):
     Structure = apps.get_model("affiliations", "Structure")
     changed = []
     rows = Structure.objects.order_by("pk").only("pk", "identifier", "company_name", "search_text")
     for structure in rows.iterator(chunk_size=BATCH):
-        text = fold(f"{structure.identifier} {structure.company_name}")
+        text = " ".join(words(f"{structure.identifier} {structure.company_name}"))
         if text != structure.search_text:
             structure.search_text = text
             changed.append(structure)
@@ -26,19 +27,36 @@ def refold(apps, schema_editor):
         Structure.objects.bulk_update(changed, ["search_text"])
 
 
+def words_index(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(
+        "CREATE INDEX IF NOT EXISTS structure_search_words ON affiliations_structure "
+        "USING gin (to_tsvector('simple', search_text))"
+    )
+    schema_editor.execute("DROP INDEX IF EXISTS structure_search_trgm")
+
+
+def trigram_index(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("DROP INDEX IF EXISTS structure_search_words")
+    schema_editor.execute(
+        "CREATE INDEX IF NOT EXISTS structure_search_trgm ON affiliations_structure "
+        "USING gin (search_text gin_trgm_ops)"
+    )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("affiliations", "0003_structure_import_and_constraint_messages"),
     ]
 
     operations = [
-        migrations.RunPython(refold, migrations.RunPython.noop),
+        migrations.RunPython(rewrite_search_text, migrations.RunPython.noop),
+        migrations.RunPython(words_index, trigram_index),
         migrations.AddIndex(
             model_name="structure",
-            index=models.Index(
-                condition=models.Q(("status", "active")),
-                fields=["company_name", "id"],
-                name="structure_active_name",
-            ),
+            index=models.Index(fields=["company_name", "id"], name="structure_name_order"),
         ),
     ]
