@@ -6,6 +6,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -77,7 +78,9 @@ class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     search_fields = ("search_text",)
     search_help_text = _(
-        "Words of the company name, or an identifier (SIRET…): every word must match."
+        "Beginnings of words of the company name, or an identifier (SIRET…): every word "
+        "must match; “public”, “privée”, “SIRET”… filter on the kind or the type. The "
+        "first 1,000 matches are listed."
     )
     fieldsets = (
         (None, {"fields": ("identifier_type", "identifier", "company_name", "kind", "status")}),
@@ -92,10 +95,22 @@ class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/affiliations/structure/change_list.html"
 
     def get_search_results(self, request, queryset, search_term):
-        condition = _words(search_term)
-        if condition is None:
+        """The portal's search (word prefixes, kind and type words, short words aside),
+        at most its first 1,001 matches: then sorted, never the whole table read in order."""
+        from .selectors import SEARCH_COUNT_CAP, matching_structures, parse_structure_query
+
+        if not search_term.strip():
             return queryset, False
-        return queryset.filter(condition), False
+        matches = matching_structures(queryset, parse_structure_query(search_term))
+        ids = list(matches.order_by().values_list("pk", flat=True)[: SEARCH_COUNT_CAP + 1])
+        return queryset.filter(pk__in=ids), False
+
+    def get_ordering(self, request):
+        if request.GET.get("q", "").strip():
+            # Not the indexed company_name: PostgreSQL would read that index in order
+            # looking for the few matches, which crowd together in that order.
+            return [Lower("company_name"), "pk"]
+        return super().get_ordering(request)
 
     @admin.display(description=_("services"))
     def services_overview(self, obj):

@@ -164,6 +164,22 @@ def parse_structure_query(query: str) -> StructureQuery:
     )
 
 
+def matching_structures(queryset: QuerySet, parsed: StructureQuery) -> QuerySet:
+    """`queryset` narrowed to what `parsed` asks for (in no order)."""
+    if parsed.is_empty and parsed.ignored:
+        return queryset.none()  # only short words: nothing to look for
+    if parsed.kinds:
+        queryset = queryset.filter(kind__in=parsed.kinds)
+    if parsed.identifier_types:
+        queryset = queryset.filter(identifier_type__in=parsed.identifier_types)
+    if parsed.terms or parsed.compact_identifier:
+        condition = Q(search_text__word_prefixes=parsed.terms) if parsed.terms else Q()
+        if parsed.compact_identifier:
+            condition |= Q(search_text__word_prefixes=(parsed.compact_identifier,))
+        queryset = queryset.filter(condition)
+    return queryset
+
+
 def search_structures(query: str, *, page=None) -> Page:
     """Active structures with a word of their identifier or company name starting with
     each term typed ("boulang mart" finds "Boulangerie Martin SARL").
@@ -176,20 +192,8 @@ def search_structures(query: str, *, page=None) -> Page:
     of those it read: nobody pages through a thousand structures, they type one more word.
     """
     parsed = parse_structure_query(query)
-    matches = Structure.objects.filter(status=StructureStatus.ACTIVE)
-    if parsed.kinds:
-        matches = matches.filter(kind__in=parsed.kinds)
-    if parsed.identifier_types:
-        matches = matches.filter(identifier_type__in=parsed.identifier_types)
-    if parsed.terms or parsed.compact_identifier:
-        condition = Q(search_text__word_prefixes=parsed.terms) if parsed.terms else Q()
-        if parsed.compact_identifier:
-            condition |= Q(search_text__word_prefixes=(parsed.compact_identifier,))
-        matches = matches.filter(condition)
-    if parsed.is_empty and parsed.ignored:
-        found = []  # only short words: nothing to look for
-    else:
-        found = list(matches.order_by().values_list("pk", "company_name")[: SEARCH_COUNT_CAP + 1])
+    matches = matching_structures(Structure.objects.filter(status=StructureStatus.ACTIVE), parsed)
+    found = list(matches.order_by().values_list("pk", "company_name")[: SEARCH_COUNT_CAP + 1])
     capped = len(found) > SEARCH_COUNT_CAP
     # Sorted here, accents and case aside, rather than by the database: an ORDER BY
     # company_name tempts PostgreSQL into reading its name index in order until it
