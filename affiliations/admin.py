@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.emails import lookup_key
 from chorus_portal.admin_filters import InputFilter
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
+from chorus_portal.admin_inlines import LatestRowsInlineMixin
 
 from . import workflow
 from .admin_import import StructureImportAdminMixin
@@ -584,8 +585,8 @@ class StructureImportAdmin(admin.ModelAdmin):
         return False
 
 
-class AffiliationInline(admin.TabularInline):
-    """The user's affiliations, on the user's admin page."""
+class AffiliationInline(LatestRowsInlineMixin, admin.TabularInline):
+    """The user's latest affiliations, on the user's admin page."""
 
     model = Affiliation
     fk_name = "user"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
+from chorus_portal.admin_inlines import LatestRowsInlineMixin
 
 from .models import Authorization, AuthorizationRequestLine
 
@@ -23,8 +24,8 @@ class AuthorizationAdmin(admin.ModelAdmin):
     raw_id_fields = ("user", "structure", "service", "granted_by")
 
 
-class AuthorizationInline(admin.TabularInline):
-    """The user's profiles, on the user's admin page."""
+class AuthorizationInline(LatestRowsInlineMixin, admin.TabularInline):
+    """The user's latest profiles, on the user's admin page."""
 
     model = Authorization
     fk_name = "user"
