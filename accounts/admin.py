@@ -5,6 +5,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from chorus_portal.admin_paginator import LargeTablePaginator
+
 from . import emails
 from .models import User, UserSession
 
@@ -63,6 +65,7 @@ class PortalUserChangeForm(_NormalisedEmailMixin, UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     ordering = ("email",)

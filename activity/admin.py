@@ -4,11 +4,14 @@ from django.core.validators import validate_ipv46_address
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from chorus_portal.admin_paginator import LargeTablePaginator
+
 from .models import ActivityLog
 
 
 @admin.register(ActivityLog)
 class ActivityLogAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("created_at", "action", "actor", "subject", "structure_id", "ip")
     list_filter = ("action",)
     search_fields = ("ip",)

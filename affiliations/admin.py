@@ -17,6 +17,7 @@ from accounts.emails import lookup_key
 from chorus_portal.admin_filters import InputFilter
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
 from chorus_portal.admin_inlines import LatestRowsInlineMixin
+from chorus_portal.admin_paginator import LargeTablePaginator
 
 from . import workflow
 from .admin_import import StructureImportAdminMixin
@@ -73,6 +74,7 @@ def _words(term: str, compact_identifier: bool = True) -> Q | None:
 
 @admin.register(Structure)
 class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("company_name", "identifier_type", "identifier", "kind", "status", "city")
     list_filter = ("kind", "status", "identifier_type")
     # A million rows: no full count; the search reads the indexed search column.
@@ -167,6 +169,7 @@ class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("code", "name", "structure", "active", "valid_from", "valid_until")
     list_filter = ("active", "engagement_number_required", StructureIdentifierFilter)
     search_fields = ("search_text",)
@@ -242,6 +245,7 @@ class AffiliationInlineFormSet(ConstraintCheckingInlineFormSet):
 
 @admin.register(Affiliation)
 class AffiliationAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     form = AffiliationAdminForm
     list_display = ("user", "structure", "role", "status", "whole_structure", "created_at")
     list_filter = ("role", "status", "whole_structure")
@@ -342,6 +346,7 @@ def needs_staff(queryset):
 
 @admin.register(Request)
 class RequestAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("id", "kind", "requester", "structure", "status", "created_at", "decided_by")
     list_filter = ("kind", "status", NeedsStaffFilter, StructureIdentifierFilter)
     list_select_related = ("requester", "structure", "decided_by")

@@ -3,12 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
 from chorus_portal.admin_inlines import LatestRowsInlineMixin
+from chorus_portal.admin_paginator import LargeTablePaginator
 
 from .models import Authorization, AuthorizationRequestLine
 
 
 @admin.register(Authorization)
 class AuthorizationAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("user", "structure", "service", "application", "level", "updated_at")
     list_filter = ("application", "level")
     search_fields = ("user__email",)

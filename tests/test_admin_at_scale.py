@@ -161,3 +161,23 @@ def test_the_structure_search_sorts_its_matches_without_the_name_index(staff_cli
     )
     assert 'ORDER BY LOWER("affiliations_structure"."company_name")' in listing
     assert staff_client.get(url, {"q": "publique lyon"}).context["cl"].result_count == 3
+
+
+def test_lists_count_exactly_up_to_ten_thousand_rows_then_estimate(staff_client, monkeypatch):
+    from chorus_portal import admin_paginator
+
+    for index in range(8):
+        make_structure(f"Compte {index}")
+    url = reverse("admin:affiliations_structure_changelist")
+    with CaptureQueriesContext(connection) as captured:
+        response = staff_client.get(url)
+    assert response.context["cl"].result_count == 8
+    counts = [q["sql"].upper() for q in captured if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 10001" in sql for sql in counts)
+
+    monkeypatch.setattr(admin_paginator, "EXACT_UP_TO", 5)
+    counted = staff_client.get(url).context["cl"].result_count
+    if connection.vendor == "postgresql":
+        assert counted >= 6  # the planner's estimate, never below what was read
+    else:
+        assert counted == 8  # exact elsewhere
