@@ -120,6 +120,8 @@ class Service(models.Model):
         verbose_name = _("service")
         verbose_name_plural = _("services")
         ordering = ["code", "id"]
+        # The default order (the admin's list of 100,000 services): read in order.
+        indexes = [models.Index(fields=["code", "id"], name="service_code_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["structure", "code"],

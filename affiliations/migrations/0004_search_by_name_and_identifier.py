@@ -2,7 +2,8 @@
 # and the identifier type became filters (see selectors.search_structures). Existing
 # rows get the new search text (words separated by single spaces, without the type
 # labels). On PostgreSQL a full-text index on those words (one posting list per word)
-# replaces the trigram index, and the default order (company name) gets an index.
+# replaces the trigram index, and the default orders (a structure's name, a service's code)
+# get an index.
 
 from django.db import migrations, models
 
@@ -58,5 +59,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="structure",
             index=models.Index(fields=["company_name", "id"], name="structure_name_order"),
+        ),
+        migrations.AddIndex(
+            model_name="service",
+            index=models.Index(fields=["code", "id"], name="service_code_order"),
         ),
     ]
