@@ -135,6 +135,7 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
     A mail's text is never shown (it may hold a login code or a link)."""
 
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = [
         "created_at",
         "recipient_list",

@@ -197,7 +197,7 @@ def test_my_account(signed_in, alice, affiliations, other_sessions):
     for _ in range(other_sessions):
         signed_in(alice).get(reverse("home"))  # each indexes its session
     # The active sessions are one query, however many.
-    assert count_queries(signed_in(alice), reverse("accounts:account")) == 8
+    assert count_queries(signed_in(alice), reverse("accounts:account")) == 5
 
 
 @pytest.mark.parametrize("history", [0, 100])
@@ -207,13 +207,13 @@ def test_change_of_login_address(signed_in, alice, history):
     requests_for(alice, many_structures(history, "8"))
     client = signed_in(alice)
     url = reverse("login_address:change")
-    assert count_queries(client, url) == 8
+    assert count_queries(client, url) == 5
     req = Request.objects.create(
         kind=RequestKind.LOGIN_ADDRESS, requester=alice, comment="", fingerprint="address"
     )
     AddressChange.objects.create(request=req, new_email="alice.new@example.fr", token_hash="0" * 64)
     # With a change pending: the same queries, the change read with its request.
-    assert count_queries(client, url) == 8
+    assert count_queries(client, url) == 5
 
 
 def test_confirmation_page(client, alice):

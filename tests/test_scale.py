@@ -233,6 +233,22 @@ def test_the_session_is_written_at_most_once_a_minute(client, alice, mailoutbox)
         assert expiry == start + timedelta(seconds=61) + timedelta(hours=1)
 
 
+def test_an_ended_session_is_gone_from_the_cache_too(alice, mailoutbox, settings):
+    from accounts.models import UserSession
+
+    # As with REDIS_URL: sessions read from the cache, written through to the database.
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    laptop, phone = Client(), Client()
+    full_login(laptop, mailoutbox, alice.email)
+    full_login(phone, mailoutbox, alice.email)
+    assert phone.get(reverse("accounts:account")).status_code == 200  # now in the cache
+    other = UserSession.objects.get(session_id=phone.cookies["sessionid"].value)
+    assert laptop.post(reverse("accounts:session-end", args=[other.pk])).status_code == 302
+    response = phone.get(reverse("accounts:account"))
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
+    assert laptop.get(reverse("accounts:account")).status_code == 200
+
+
 # --- Production defaults ----------------------------------------------------------------------
 
 

@@ -28,6 +28,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0004_normalise_login_addresses")]
+    dependencies = [("accounts", "0006_user_sessions")]
 
     operations = [migrations.RunPython(create, drop)]
