@@ -131,6 +131,15 @@ else:
         }
     }
 
+# Pieces of pages that depend only on what their key says (e.g. My account's windows
+# for given values and language), kept in each process's memory.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-fragments",
+    "TIMEOUT": 24 * 60 * 60,
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+
 # Sessions live in the database so that every web node shares them and a user's
 # sessions can be listed and ended. With Redis they are read from the cache and
 # written through to the database. `manage.py clearsessions`, run daily (README),

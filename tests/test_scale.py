@@ -285,3 +285,32 @@ def test_templates_are_compiled_once_per_process():
 
     loaders = engines["django"].engine.loaders
     assert loaders[0][0] == "django.template.loaders.cached.Loader"
+
+
+# --- Page speed ----------------------------------------------------------------------------------
+
+
+def test_the_account_windows_are_drawn_once_per_language_and_values(signed_in, alice):
+    from django.core.cache import caches
+    from django.template.loader import render_to_string
+
+    caches["fragments"].clear()
+    client = signed_in(alice)
+    url = reverse("accounts:account")
+    with mock.patch("accounts.views.render_to_string", wraps=render_to_string) as drawn:
+        first = client.get(url).content.decode()
+        assert drawn.call_count == 6  # five windows of fields and the notifications
+        assert client.get(url).content.decode().count('value="Martin"') == 1
+        assert drawn.call_count == 6  # none drawn again
+        assert 'value="Martin"' in first
+        # A saved value: only its window is drawn again, with the new value.
+        client.post(reverse("accounts:account-edit", args=["last-name"]), {"last_name": "Durand"})
+        changed = client.get(url).content.decode()
+        assert drawn.call_count == 7
+        assert 'value="Durand"' in changed and 'value="Martin"' not in changed
+        # Another language: every window drawn in it.
+        User.objects.filter(pk=alice.pk).update(language="en")
+        english = client.get(url).content.decode()
+        assert drawn.call_count == 13
+        assert 'for="id_last_name">Last name <span' in english
+        assert 'for="id_last_name">Nom <span' in changed
