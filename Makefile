@@ -44,8 +44,12 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Measures the portal at Chorus Pro's size on DATABASE_URL (a throw-away PostgreSQL
+# database, filled when empty) and writes docs/benchmarks.md. See benchmarks/README.md.
+BENCH_SIZE ?= big
 benchmark: install
-	$(BIN)/python benchmarks/run.py
+	@test -n "$(DATABASE_URL)" || (echo "Set DATABASE_URL to a throw-away PostgreSQL database." && exit 1)
+	$(BIN)/python benchmarks/run.py --size $(BENCH_SIZE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

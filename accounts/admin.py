@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from chorus_portal.admin_paginator import LargeTablePaginator
+
 from . import emails
 from .models import User, UserSession
 
@@ -64,6 +66,7 @@ class PortalUserChangeForm(_NormalisedEmailMixin, UserChangeForm):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
     ordering = ("email",)

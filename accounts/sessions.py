@@ -18,9 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -146,6 +148,12 @@ def _delete_sessions(keys) -> int:
         return 0
     # Deleting the Django session rows takes their index rows with them.
     Session.objects.filter(session_key__in=keys).delete()
+    # Sessions read from a cache (cached_db, with Redis) are gone from it too: the copy
+    # there would otherwise keep the browser signed in until it expires.
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    prefix = getattr(store, "cache_key_prefix", None)
+    if prefix is not None:
+        caches[settings.SESSION_CACHE_ALIAS].delete_many([prefix + key for key in keys])
     return len(keys)
 
 

@@ -6,6 +6,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,6 +17,8 @@ from django.utils.translation import ngettext
 from accounts.emails import lookup_key
 from chorus_portal.admin_filters import InputFilter
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
+from chorus_portal.admin_inlines import LatestRowsInlineMixin
+from chorus_portal.admin_paginator import LargeTablePaginator
 from chorus_portal.names import of_structure
 
 from . import workflow
@@ -73,13 +76,16 @@ def _words(term: str, compact_identifier: bool = True) -> Q | None:
 
 @admin.register(Structure)
 class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("company_name", "identifier_type", "identifier", "kind", "status", "city")
     list_filter = ("kind", "status", "identifier_type")
     # A million rows: no full count; the search reads the indexed search column.
     show_full_result_count = False
     search_fields = ("search_text",)
     search_help_text = _(
-        "Words of the company name, or an identifier (SIRET…): every word must match."
+        "Beginnings of words of the company name, or an identifier (SIRET…): every word "
+        "must match; “public”, “privée”, “SIRET”… filter on the kind or the type. The "
+        "first 1,000 matches are listed."
     )
     fieldsets = (
         (None, {"fields": ("identifier_type", "identifier", "company_name", "kind", "status")}),
@@ -94,10 +100,22 @@ class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/affiliations/structure/change_list.html"
 
     def get_search_results(self, request, queryset, search_term):
-        condition = _words(search_term)
-        if condition is None:
+        """The portal's search (word prefixes, kind and type words, short words aside),
+        at most its first 1,001 matches: then sorted, never the whole table read in order."""
+        from .selectors import SEARCH_COUNT_CAP, matching_structures, parse_structure_query
+
+        if not search_term.strip():
             return queryset, False
-        return queryset.filter(condition), False
+        matches = matching_structures(queryset, parse_structure_query(search_term))
+        ids = list(matches.order_by().values_list("pk", flat=True)[: SEARCH_COUNT_CAP + 1])
+        return queryset.filter(pk__in=ids), False
+
+    def get_ordering(self, request):
+        if request.GET.get("q", "").strip():
+            # Not the indexed company_name: PostgreSQL would read that index in order
+            # looking for the few matches, which crowd together in that order.
+            return [Lower("company_name"), "pk"]
+        return super().get_ordering(request)
 
     @admin.display(description=_("services"))
     def services_overview(self, obj):
@@ -153,6 +171,7 @@ class StructureAdmin(StructureImportAdminMixin, admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("code", "name", "structure", "active", "valid_from", "valid_until")
     list_filter = ("active", "engagement_number_required", StructureIdentifierFilter)
     search_fields = ("search_text",)
@@ -228,6 +247,7 @@ class AffiliationInlineFormSet(ConstraintCheckingInlineFormSet):
 
 @admin.register(Affiliation)
 class AffiliationAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     form = AffiliationAdminForm
     list_display = ("user", "structure", "role", "status", "whole_structure", "created_at")
     list_filter = ("role", "status", "whole_structure")
@@ -335,6 +355,7 @@ def needs_staff(queryset):
 
 @admin.register(Request)
 class RequestAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("id", "kind", "requester", "structure", "status", "created_at", "decided_by")
     list_filter = ("kind", "status", NeedsStaffFilter, StructureIdentifierFilter)
     list_select_related = ("requester", "structure", "decided_by")
@@ -587,8 +608,8 @@ class StructureImportAdmin(admin.ModelAdmin):
         return False
 
 
-class AffiliationInline(admin.TabularInline):
-    """The user's affiliations, on the user's admin page."""
+class AffiliationInline(LatestRowsInlineMixin, admin.TabularInline):
+    """The user's latest affiliations, on the user's admin page."""
 
     model = Affiliation
     fk_name = "user"

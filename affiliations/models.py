@@ -7,7 +7,21 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .identifiers import IdentifierType, normalise_identifier, validate_identifier
-from .search import fold
+from .search import fold, words
+
+
+def structure_search_text(identifier: str, company_name: str) -> str:
+    """What the structure search matches: the words of the identifier and the company
+    name, folded, separated by single spaces.
+
+    The kind and the identifier type are columns of their own: a word naming one of
+    them filters on it (see selectors.search_structures) instead of matching text
+    that every other structure also carries."""
+    return " ".join(words(f"{identifier} {company_name}"))
+
+
+def service_search_text(code: str, name: str) -> str:
+    return fold(f"{code} {name}")
 
 
 class StructureKind(models.TextChoices):
@@ -44,8 +58,8 @@ class Structure(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     service_code_required = models.BooleanField(_("service code required"), default=False)
     engagement_number_required = models.BooleanField(_("engagement number required"), default=False)
-    # Identifier, company name and type, lower-cased without accents: what the
-    # structure search matches, the same way on SQLite and PostgreSQL.
+    # Identifier and company name, lower-cased without accents: what the structure
+    # search matches, the same way on SQLite and PostgreSQL.
     search_text = models.TextField(editable=False, default="")
 
     class Meta:
@@ -59,9 +73,13 @@ class Structure(models.Model):
                 violation_error_message=_("A structure with this identifier already exists."),
             )
         ]
-        # An identifier alone (the admin's filters and searches, the CSV import's
-        # duplicate check) is found by index, whatever its type.
-        indexes = [models.Index(fields=["identifier"], name="structure_identifier_idx")]
+        indexes = [
+            # An identifier alone (the admin's filters and searches, the CSV import's
+            # duplicate check) is found by index, whatever its type.
+            models.Index(fields=["identifier"], name="structure_identifier_idx"),
+            # The default order (lists, the admin): read in order, never sorted whole.
+            models.Index(fields=["company_name", "id"], name="structure_name_order"),
+        ]
 
     def __str__(self):
         return f"{self.company_name} ({self.identifier})"
@@ -74,10 +92,7 @@ class Structure(models.Model):
 
     def build_search_text(self) -> str:
         """What the structure search matches (the CSV import computes it too)."""
-        return fold(
-            f"{self.identifier} {self.company_name} {self.identifier_type} "
-            f"{self.get_identifier_type_display()}"
-        )
+        return structure_search_text(self.identifier, self.company_name)
 
     def clean(self):
         super().clean()
@@ -105,6 +120,8 @@ class Service(models.Model):
         verbose_name = _("service")
         verbose_name_plural = _("services")
         ordering = ["code", "id"]
+        # The default order (the admin's list of 100,000 services): read in order.
+        indexes = [models.Index(fields=["code", "id"], name="service_code_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["structure", "code"],
@@ -124,7 +141,7 @@ class Service(models.Model):
         return f"{self.code} — {self.name}"
 
     def save(self, *args, **kwargs):
-        self.search_text = fold(f"{self.code} {self.name}")
+        self.search_text = service_search_text(self.code, self.name)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from .identifiers import IdentifierType
 from .models import (
     Affiliation,
     AffiliationStatus,
@@ -12,10 +15,11 @@ from .models import (
     RequestStatus,
     Service,
     Structure,
+    StructureKind,
     StructureStatus,
 )
 from .permissions import managed_structure_ids
-from .search import fold
+from .search import fold, sort_key, words
 
 STRUCTURES_PER_PAGE = 20
 SERVICES_PER_PAGE = 50
@@ -100,20 +104,112 @@ def _matching_every_word(folded: str) -> Q:
     return condition
 
 
-def search_structures(query: str, *, page=None) -> Page:
-    """Structures whose identifier, company name or type contain every word typed."""
-    folded = fold(query)
-    queryset = Structure.objects.filter(status=StructureStatus.ACTIVE).order_by(
-        "company_name", "id"
+# Shorter words match a large share of a million names ("de", "sa") and say nothing.
+MIN_TERM_LENGTH = 3
+# Beyond this, the search says "more than 1,000" instead of counting every match.
+SEARCH_COUNT_CAP = 1000
+
+# Words that name a kind or an identifier type, folded (accents and case do not
+# matter), in French and English: they filter on the column instead of matching text.
+KIND_WORDS = {
+    **dict.fromkeys(["public", "publics", "publique", "publiques"], StructureKind.PUBLIC),
+    **dict.fromkeys(["prive", "prives", "privee", "privees", "private"], StructureKind.PRIVATE),
+}
+IDENTIFIER_TYPE_WORDS = {
+    "siret": IdentifierType.SIRET,
+    "ridet": IdentifierType.RIDET,
+    "tahiti": IdentifierType.TAHITI,
+}
+
+
+@dataclass(frozen=True)
+class StructureQuery:
+    terms: tuple[str, ...]
+    kinds: frozenset[str]
+    identifier_types: frozenset[str]
+    compact_identifier: str
+    ignored: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.terms or self.kinds or self.identifier_types or self.compact_identifier)
+
+
+def parse_structure_query(query: str) -> StructureQuery:
+    """Split what was typed into words to find, kind and identifier-type filters."""
+    typed = words(query)
+    terms, ignored = [], []
+    kinds, types = set(), set()
+    for word in typed:
+        if word in KIND_WORDS:
+            kinds.add(KIND_WORDS[word])
+        elif word in IDENTIFIER_TYPE_WORDS:
+            types.add(IDENTIFIER_TYPE_WORDS[word])
+        elif len(word) >= MIN_TERM_LENGTH:
+            terms.append(word)
+        else:
+            ignored.append(word)
+    # An identifier typed in groups of digits: "732 829 320 00074".
+    compact = "".join(typed)
+    if not (len(typed) > 1 and compact.isdigit() and len(compact) >= MIN_TERM_LENGTH):
+        compact = ""
+    if len(kinds) > 1:
+        kinds = set()  # "public or private": both
+    return StructureQuery(
+        terms=tuple(terms),
+        kinds=frozenset(kinds),
+        identifier_types=frozenset(types),
+        compact_identifier=compact,
+        ignored=tuple(ignored),
     )
-    if folded:
-        condition = _matching_every_word(folded)
-        compact = folded.replace(" ", "")
-        if compact != folded and compact.isdigit():
-            # An identifier typed in groups of digits: "732 829 320 00074".
-            condition |= Q(search_text__contains=compact)
+
+
+def matching_structures(queryset: QuerySet, parsed: StructureQuery) -> QuerySet:
+    """`queryset` narrowed to what `parsed` asks for (in no order)."""
+    if parsed.is_empty and parsed.ignored:
+        return queryset.none()  # only short words: nothing to look for
+    if parsed.kinds:
+        queryset = queryset.filter(kind__in=parsed.kinds)
+    if parsed.identifier_types:
+        queryset = queryset.filter(identifier_type__in=parsed.identifier_types)
+    if parsed.terms or parsed.compact_identifier:
+        condition = Q(search_text__word_prefixes=parsed.terms) if parsed.terms else Q()
+        if parsed.compact_identifier:
+            condition |= Q(search_text__word_prefixes=(parsed.compact_identifier,))
         queryset = queryset.filter(condition)
-    return paginate(queryset, page, STRUCTURES_PER_PAGE)
+    return queryset
+
+
+def search_structures(query: str, *, page=None) -> Page:
+    """Active structures with a word of their identifier or company name starting with
+    each term typed ("boulang mart" finds "Boulangerie Martin SARL").
+
+    Words naming a kind ("public", "privée"…) or an identifier type ("SIRET") filter
+    on those columns; words under three characters are ignored. The matches are read
+    without any order, at most SEARCH_COUNT_CAP + 1 of them (PostgreSQL's full-text
+    index finds rare words, a scan that stops early finds common ones), then sorted by
+    company name here. Past the cap the page says "more than 1,000" and shows the first page
+    of those it read: nobody pages through a thousand structures, they type one more word.
+    """
+    parsed = parse_structure_query(query)
+    matches = matching_structures(Structure.objects.filter(status=StructureStatus.ACTIVE), parsed)
+    found = list(matches.order_by().values_list("pk", "company_name")[: SEARCH_COUNT_CAP + 1])
+    capped = len(found) > SEARCH_COUNT_CAP
+    # Sorted here, accents and case aside, rather than by the database: an ORDER BY
+    # company_name tempts PostgreSQL into reading its name index in order until it
+    # meets the matches, and the matches of a word crowd together in that order
+    # ("École…", "Groupe…"): hundreds of thousands of rows read for twenty.
+    found.sort(key=lambda row: (sort_key(row[1]), row[0]))
+    paginator = Paginator([pk for pk, _name in found], STRUCTURES_PER_PAGE)
+    if capped:
+        paginator.num_pages = 1
+    result = paginator.get_page(1 if capped else page)
+    structures = Structure.objects.order_by().in_bulk(list(result.object_list))
+    result.object_list = [structures[pk] for pk in result.object_list if pk in structures]
+    result.query = parsed
+    result.capped = capped
+    result.cap = SEARCH_COUNT_CAP
+    return result
 
 
 def services_of(structure: Structure, query: str = "", *, page=None, only_ids=None) -> Page:

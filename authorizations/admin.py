@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from chorus_portal.admin_forms import ConstraintCheckingInlineFormSet
+from chorus_portal.admin_inlines import LatestRowsInlineMixin
+from chorus_portal.admin_paginator import LargeTablePaginator
 
 from .models import Authorization, AuthorizationRequestLine
 
 
 @admin.register(Authorization)
 class AuthorizationAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("user", "structure", "service", "application", "level", "updated_at")
     list_filter = ("application", "level")
     search_fields = ("user__email",)
@@ -23,8 +26,8 @@ class AuthorizationAdmin(admin.ModelAdmin):
     raw_id_fields = ("user", "structure", "service", "granted_by")
 
 
-class AuthorizationInline(admin.TabularInline):
-    """The user's profiles, on the user's admin page."""
+class AuthorizationInline(LatestRowsInlineMixin, admin.TabularInline):
+    """The user's latest profiles, on the user's admin page."""
 
     model = Authorization
     fk_name = "user"

@@ -1,95 +1,694 @@
-"""Structure search timings at the demo size and at 100,000 structures.
+"""`make benchmark`: the portal measured at a given size, written to docs/benchmarks.md.
 
-Usage: python benchmarks/run.py [--structures 100000] [--repeat 20]
-Runs on a throw-away SQLite database, or on DATABASE_URL when it is set (the
-database named there is used as is: point it at a scratch database). Prints
-numbers; it never fails on a timing.
+    DATABASE_URL=postgres://user@host:5432/scratch .venv/bin/python benchmarks/run.py \\
+        [--size big|medium|small] [--generate SIZE] [--duration 10] [--out docs/benchmarks.md]
+
+What it measures (numbers only: nothing here passes or fails):
+
+1. each list page's queries, time and size at 10 and at 1,000 rows (in process);
+2. throughput and p50/p99 latency of /account/, /users/ and /account/affiliations/ at
+   1, 10 and 50 clients, each against a bare view (every middleware, no work of its own)
+   in the same run, with `wrk` against gunicorn (2 workers), plus the web workers' CPU
+   time per request and their memory;
+3. password logins per CPU-second of the web workers, against a raw argon2-cffi loop
+   with the same parameters;
+4. the structure search's p50/p95 over the words people type;
+5. the admin's pages at full size.
+
+The database named by DATABASE_URL is used as is: a throw-away one. It is migrated and,
+when it holds no user, filled at `--size` with `manage.py generate_data` (`--generate`
+fills it regardless); the personas' sessions and some login hashes are written to it.
+PostgreSQL is expected (SQLite works for the in-process parts, with --no-http).
+Redis is used when REDIS_URL is set or one answers on 127.0.0.1:6379 (database 13).
+`wrk` is installed with apt-get when missing and possible; otherwise the script says how.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import platform
+import re
+import secrets
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-QUERIES = ["finances publiques", "ecully", "SIRET", "structure 99 123", "73282932000074", "zzz"]
+CLIENTS = (1, 10, 50)
+SEARCHES = [
+    "mairie",
+    "durand",
+    "sas",
+    "transports lyon",
+    "siret",
+    "de",
+    "public",
+    "privée",
+    "boulangerie martin",
+    "{siret}",
+    "{siren}",
+    "{siret_spaced}",
+    "lycée",
+    "centre hospitalier",
+    "zzz",
+    "ecole",
+    "paris",
+    "trésorerie de nantes",
+    "ateliers",
+    "établissements dupont",
+    "sarl",
+    "informatique",
+    "martin",
+    "mar",
+    "conseil paris",
+    "groupe",
+    "menuiserie bernard sarl",
+    "commune",
+    "ministère",
+    "mairie publique lyon",
+]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--structures", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
+# --- Environment --------------------------------------------------------------------------
 
-    scratch = tempfile.mkdtemp(prefix="chorus-bench-")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch}/bench.sqlite3")
-    os.environ.setdefault("DEBUG", "true")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "chorus_portal.settings"
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("Installing wrk (apt-get install wrk)…", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False)
+        found = shutil.which("wrk")
+    if not found:
+        sys.exit(
+            "wrk is needed for the HTTP measures: `apt-get install wrk` (Debian, Ubuntu), "
+            "`brew install wrk` (macOS), or run with --no-http."
+        )
+    return found
+
+
+def redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def configure(args) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Set DATABASE_URL to a scratch database (PostgreSQL).")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+    os.environ["DEBUG"] = "false"
+    os.environ["HTTPS"] = "false"
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,localhost,testserver"
+    os.environ["TASK_BACKEND"] = "database"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if not os.environ.get("REDIS_URL") and redis_answers():
+        os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/13"
     import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.db import connection
 
-    call_command("migrate", verbosity=0)
-    call_command("demo_data", verbosity=0)
-    print(f"database: {connection.vendor}")
-    report("demo size", args.repeat)
 
-    from affiliations.identifiers import with_luhn_key
-    from affiliations.models import Structure, StructureKind
-    from affiliations.search import fold
+# --- Processes (/proc) ------------------------------------------------------------------------
 
-    existing = Structure.objects.count()
-    batch = []
-    start = time.perf_counter()
-    for index in range(existing, args.structures):
-        name = f"Structure {index // 1000} {index % 1000} Société Générale des Écoles"
-        identifier = with_luhn_key(f"{index:013d}")
-        batch.append(
-            Structure(
-                identifier=identifier,
-                company_name=name,
-                kind=StructureKind.PRIVATE if index % 3 else StructureKind.PUBLIC,
-                search_text=fold(f"{identifier} {name} SIRET"),
-            )
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            key, amount, _unit = line.split()
+            values[key] = int(amount) / 1024
+    return values.get("VmRSS:", 0.0), values.get("VmHWM:", 0.0)
+
+
+# --- Personas and sessions ---------------------------------------------------------------------
+
+
+def personas() -> dict:
+    from accounts.models import User
+    from chorus_portal import datagen
+
+    found = {
+        key: User.objects.filter(email=datagen.persona_email(key)).first()
+        for key in datagen.PERSONAS
+    }
+    missing = [key for key, user in found.items() if user is None]
+    if missing:
+        sys.exit(f"No persona {missing}: fill the database with manage.py generate_data.")
+    return found
+
+
+def signed_in_client(user):
+    """A test client whose session has both factors (as after the factor step)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from mfa.services import email_device_for
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = email_device_for(user).persistent_id
+    session.save()
+    client.get("/bench/bare/")  # the first request settles the session's own keys
+    return client
+
+
+def session_cookie(client) -> str:
+    from django.conf import settings
+
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+# --- 1. Pages at 10 and 1,000 rows (in process) -----------------------------------------------
+
+
+def page_costs(people: dict, repeat: int) -> list[dict]:
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from affiliations.models import Affiliation
+
+    def transfer_url(user):
+        structure = (
+            Affiliation.objects.filter(user=user, role="main_manager", status="active")
+            .values_list("structure_id", flat=True)
+            .first()
         )
-        if len(batch) == 5000:
-            Structure.objects.bulk_create(batch)
-            batch.clear()
-    Structure.objects.bulk_create(batch)
-    print(f"loaded {Structure.objects.count():,} structures in {time.perf_counter() - start:.1f} s")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    report(f"{Structure.objects.count():,} structures", args.repeat)
+        return reverse("affiliations:role-transfer", args=[structure])
+
+    pages = [
+        ("My affiliations", "affiliations:affiliation-list", "rows10", "rows1000"),
+        ("My authorizations", "authorizations:authorization-list", "rows10", "rows1000"),
+        ("History of my requests", "affiliations:request-list", "rows10", "rows1000"),
+        ("Detach myself (list)", "affiliations:affiliation-detach", "rows10", "rows1000"),
+        ("Users area, plain user", "affiliations:users-area", "rows10", "rows1000"),
+        ("Users area, manager", "affiliations:users-area", "manager10", "manager1000"),
+        ("Users area, manager of many", "affiliations:users-area", "manager10", "managermany"),
+        ("Transfer the role (members)", transfer_url, "manager10", "manager1000"),
+        ("My account", "accounts:account", "rows10", "rows1000"),
+    ]
+    clients = {}
+    rows = []
+    for label, target, small, large in pages:
+        result = {"page": label}
+        for size, key in (("10", small), ("1000", large)):
+            client = clients.get(key) or clients.setdefault(key, signed_in_client(people[key]))
+            url = target(people[key]) if callable(target) else reverse(target)
+            client.get(url)
+            timings = []
+            for _ in range(repeat):
+                reset_queries()
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    timings.append((time.perf_counter() - started) * 1000)
+            result[size] = {
+                "status": response.status_code,
+                "queries": len(captured),
+                "ms": statistics.median(timings),
+                "kb": len(response.content) / 1024,
+                "url": url,
+            }
+        rows.append(result)
+        print(
+            f"  {label}: {result['10']['ms']:.1f} ms / {result['1000']['ms']:.1f} ms, "
+            f"{result['10']['queries']} / {result['1000']['queries']} queries",
+            flush=True,
+        )
+    return rows
 
 
-def report(label: str, repeat: int) -> None:
+# --- 2. Throughput with wrk -------------------------------------------------------------------
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _duration_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(match.group(1)) * UNITS[match.group(2)]
+
+
+def run_wrk(wrk: str, url: str, clients: int, duration: int, *, cookie="", script=None) -> dict:
+    command = [wrk, f"-t{min(clients, 2)}", f"-c{clients}", f"-d{duration}s", "--latency"]
+    command += ["--timeout", "30s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for percentile in ("50", "99"):
+        found = re.search(rf"^\s+{percentile}%\s+(\S+)", output, re.MULTILINE)
+        result[f"p{percentile}"] = _duration_ms(found.group(1)) if found else float("nan")
+    requests = re.search(r"(\d+) requests in", output)
+    result["requests"] = int(requests.group(1)) if requests else 0
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result["bad"] = int(bad.group(1)) if bad else 0
+    errors = re.search(r"Socket errors: (.*)", output)
+    result["socket_errors"] = errors.group(1) if errors else ""
+    return result
+
+
+class Gunicorn:
+    def __init__(self, port: int, workers: int, log: Path):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(log, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "chorus_portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--backlog",
+                "2048",
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/bench/bare/", timeout=5) as answer:
+                    if answer.status == 200 and len(self.workers()) >= workers:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("gunicorn did not start")
+
+    def workers(self) -> list[int]:
+        return children(self.process.pid)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def measured(server: Gunicorn, wrk: str, url: str, clients: int, duration: int, **kw) -> dict:
+    pids = server.workers()
+    before = cpu_seconds(pids)
+    result = run_wrk(wrk, f"{server.url}{url}", clients, duration, **kw)
+    cpu = cpu_seconds(pids) - before
+    result["cpu_ms_per_request"] = cpu * 1000 / result["requests"] if result["requests"] else 0
+    return result
+
+
+def throughput(server: Gunicorn, wrk: str, people: dict, duration: int) -> dict:
+    signed = signed_in_client(people["rows10"])
+    manager = signed_in_client(people["manager10"])
+    cookie, manager_cookie = session_cookie(signed), session_cookie(manager)
+    results = {}
+    for clients in CLIENTS:
+        print(f"  {clients} client(s)…", flush=True)
+        row = {
+            "bare, anonymous": measured(server, wrk, "/bench/bare/", clients, duration),
+            "bare, signed in": measured(
+                server, wrk, "/bench/bare/", clients, duration, cookie=cookie
+            ),
+            "/account/": measured(server, wrk, "/account/", clients, duration, cookie=cookie),
+            "/users/": measured(server, wrk, "/users/", clients, duration, cookie=manager_cookie),
+            "/account/affiliations/": measured(
+                server, wrk, "/account/affiliations/", clients, duration, cookie=cookie
+            ),
+        }
+        again = measured(server, wrk, "/bench/bare/", clients, duration, cookie=cookie)
+        # The bare view before and after the pages: the machine's drift is halved.
+        bare = row["bare, signed in"]
+        for key in ("rps", "cpu_ms_per_request"):
+            bare[key] = (bare[key] + again[key]) / 2
+        results[clients] = row
+        for label, figures in row.items():
+            print(
+                f"    {label}: {figures['rps']:.0f} req/s, p50 {figures['p50']:.1f} ms, "
+                f"p99 {figures['p99']:.1f} ms, {figures['cpu_ms_per_request']:.2f} CPU ms",
+                flush=True,
+            )
+    return results
+
+
+# --- 3. Logins -----------------------------------------------------------------------------
+
+
+def login_rates(server: Gunicorn, wrk: str, duration: int, work: Path) -> dict:
+    import argon2
+    from django.contrib.auth.hashers import get_hasher, make_password
+
+    from accounts.models import User
+    from activity.models import ActivityLog
+    from chorus_portal import datagen
+
+    hasher = get_hasher("default")
+    params = {"t": hasher.time_cost, "m": hasher.memory_cost, "p": hasher.parallelism}
+    # Raw argon2-cffi, same parameters, CPU time of this process.
+    raw = argon2.PasswordHasher(
+        time_cost=params["t"],
+        memory_cost=params["m"],
+        parallelism=params["p"],
+        type=argon2.Type.ID,
+    )
+    encoded = raw.hash(datagen.PASSWORD)
+    count, started = 0, time.process_time()
+    while time.process_time() - started < 5:
+        raw.verify(encoded, datagen.PASSWORD)
+        count += 1
+    raw_rate = count / (time.process_time() - started)
+
+    # 2,000 generated users with a hash of the current parameters (the generator's may be
+    # older: their first login would hash again, which is not what is measured here).
+    ids = list(
+        User.objects.filter(is_active=True, is_staff=False)
+        .exclude(email__endswith=datagen.PERSONA_DOMAIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:2000]
+    )
+    User.objects.filter(pk__in=ids).update(
+        password=make_password(datagen.PASSWORD), login_failure_count=0
+    )
+    emails = list(User.objects.filter(pk__in=ids).values_list("email", flat=True))
+    with urllib.request.urlopen(f"{server.url}/accounts/login/") as answer:
+        page = answer.read().decode()
+        cookie = next(
+            h.split(";")[0]
+            for k, h in answer.headers.items()
+            if k.lower() == "set-cookie" and h.startswith("csrftoken=")
+        )
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    script = work / "login.lua"
+    quoted = ", ".join(f'"{urllib.parse.quote(e)}"' for e in emails)
+    script.write_text(
+        f"local emails = {{{quoted}}}\n"
+        f'local token = "{token}"\n'
+        f'local password = "{urllib.parse.quote(datagen.PASSWORD)}"\n'
+        "math.randomseed(os.time())\n"
+        "request = function()\n"
+        "  local email = emails[math.random(#emails)]\n"
+        '  local body = "csrfmiddlewaretoken=" .. token .. "&login=" .. email ..'
+        ' "&password=" .. password\n'
+        '  return wrk.format("POST", "/accounts/login/", {["Content-Type"] = '
+        '"application/x-www-form-urlencoded", ["Cookie"] = "' + cookie + '"}, body)\n'
+        "end\n"
+    )
+    succeeded = ActivityLog.objects.filter(action="login.succeeded").count()
+    result = measured(server, wrk, "/accounts/login/", 4, duration, script=str(script))
+    result["succeeded"] = ActivityLog.objects.filter(action="login.succeeded").count() - succeeded
+    cpu = result["cpu_ms_per_request"] * result["requests"] / 1000
+    result["per_cpu_second"] = result["succeeded"] / cpu if cpu else 0
+    result["raw_per_cpu_second"] = raw_rate
+    result["params"] = params
+    return result
+
+
+# --- 4. Search -------------------------------------------------------------------------------
+
+
+def search_times(repeat: int) -> dict:
+    from affiliations.models import Structure
     from affiliations.selectors import search_structures
 
-    print(f"\n== {label}: search_structures, first page (median / p95 over {repeat} runs)")
-    for query in QUERIES:
+    siret = (
+        Structure.objects.filter(identifier_type="SIRET", status="active")
+        .order_by("pk")
+        .values_list("identifier", flat=True)[Structure.objects.count() // 2 :][:1]
+    )
+    siret = siret[0] if siret else "73282932000074"
+    spaced = " ".join([siret[:3], siret[3:6], siret[6:9], siret[9:]])
+    queries = [q.format(siret=siret, siren=siret[:9], siret_spaced=spaced) for q in SEARCHES]
+    for query in queries:  # the first run of each reads from disk
+        search_structures(query)
+    per_query, everything = [], []
+    for query in queries:
         timings = []
         for _ in range(repeat):
-            start = time.perf_counter()
-            page = search_structures(query, page=1)
+            started = time.perf_counter()
+            page = search_structures(query)
             list(page.object_list)
-            total = page.paginator.count
-            timings.append((time.perf_counter() - start) * 1000)
-        timings.sort()
-        p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-        print(
-            f"  {query!r:24} {total:>8,} matches  median {statistics.median(timings):7.2f} ms"
-            f"  p95 {p95:7.2f} ms"
+            timings.append((time.perf_counter() - started) * 1000)
+        everything += timings
+        per_query.append(
+            {
+                "query": query,
+                "found": f"> {page.cap:,}" if page.capped else f"{page.paginator.count:,}",
+                "p50": statistics.median(timings),
+                "max": max(timings),
+            }
         )
+    everything.sort()
+    return {
+        "queries": per_query,
+        "p50": everything[len(everything) // 2],
+        "p95": everything[int(len(everything) * 0.95)],
+        "max": everything[-1],
+        "count": len(everything),
+    }
+
+
+# --- 5. The admin ---------------------------------------------------------------------------------
+
+
+def admin_times(people: dict, repeat: int) -> list[dict]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from affiliations.models import Affiliation
+
+    staff = signed_in_client(people["staff"])
+    big = (
+        Affiliation.objects.filter(user=people["manager1000"], role="main_manager")
+        .values_list("structure_id", flat=True)
+        .first()
+    )
+    pages = [
+        ("Structures", "/admin/affiliations/structure/"),
+        ("Structures, search", "/admin/affiliations/structure/?q=boulangerie+martin"),
+        ("Structure with 5,000 services", f"/admin/affiliations/structure/{big}/change/"),
+        ("Services", "/admin/affiliations/service/"),
+        ("Users", "/admin/accounts/user/"),
+        ("Users, search", "/admin/accounts/user/?q=martin"),
+        ("User (1,000 affiliations)", f"/admin/accounts/user/{people['rows1000'].pk}/change/"),
+        ("Affiliations", "/admin/affiliations/affiliation/"),
+        ("Affiliations, search", "/admin/affiliations/affiliation/?q=durand"),
+        ("Requests", "/admin/affiliations/request/"),
+        ("Authorizations", "/admin/authorizations/authorization/"),
+        ("Activity log", "/admin/activity/activitylog/"),
+        ("Activity log, search", "/admin/activity/activitylog/?q=martin"),
+    ]
+    rows = []
+    for label, url in pages:
+        staff.get(url)
+        timings = []
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = staff.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+        rows.append(
+            {
+                "page": label,
+                "url": url,
+                "status": response.status_code,
+                "ms": statistics.median(timings),
+                "queries": len(captured),
+            }
+        )
+        print(f"  {label}: {rows[-1]['ms']:.0f} ms ({response.status_code})", flush=True)
+    return rows
+
+
+# --- Machine and data -----------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    from django.db import connection
+
+    model = "?"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = "?"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(meminfo.read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GiB"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        database = cursor.fetchone()[0].split(" on ")[0]
+    import django
+
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "database": database,
+        "redis": bool(os.environ.get("REDIS_URL")),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+    }
+
+
+def sizes() -> list[tuple[str, int]]:
+    from allauth.account.models import EmailAddress
+
+    from accounts.models import User
+    from activity.models import ActivityLog
+    from affiliations.models import Affiliation, Request, Service, Structure
+    from authorizations.models import Authorization
+
+    return [
+        ("users", User.objects.count()),
+        ("e-mail addresses", EmailAddress.objects.count()),
+        ("structures", Structure.objects.count()),
+        ("services", Service.objects.count()),
+        ("affiliations", Affiliation.objects.count()),
+        ("profiles", Authorization.objects.count()),
+        ("requests", Request.objects.count()),
+        ("activity-log rows", ActivityLog.objects.count()),
+    ]
+
+
+def load() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+# --- Report ------------------------------------------------------------------------------------
+
+
+def report(data: dict, out: Path) -> None:
+    from benchmarks.markdown import render
+
+    out.write_text(render(data))
+    print(f"Written: {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmarks at Chorus Pro's size.")
+    parser.add_argument(
+        "--generate",
+        choices=["big", "medium", "small"],
+        help="fill the database first (also done, at --size, when it holds no user)",
+    )
+    parser.add_argument("--size", choices=["big", "medium", "small"], default="big")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--repeat", type=int, default=10, help="in-process repetitions")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8191)
+    parser.add_argument("--no-http", action="store_true", help="skip wrk and gunicorn")
+    parser.add_argument("--only", default="", help="comma list: pages,http,logins,search,admin")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--note", default="", help="a sentence about the conditions")
+    args = parser.parse_args()
+    wrk = None if args.no_http else ensure_wrk()
+    configure(args)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accounts.models import User
+
+    if args.generate or not User.objects.exists():
+        size = args.generate or args.size
+        print(f"Generating the {size} size…", flush=True)
+        call_command("generate_data", size=size)
+    only = set(filter(None, args.only.split(",")))
+
+    def wanted(part):
+        return not only or part in only
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    data = {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": machine(),
+        "sizes": sizes(),
+        "load_start": load(),
+        "note": args.note,
+        "duration": args.duration,
+        "workers": args.workers,
+    }
+    people = personas()
+    if wanted("pages"):
+        print("Pages at 10 and 1,000 rows…", flush=True)
+        data["pages"] = page_costs(people, args.repeat)
+    if wanted("search"):
+        print("Structure search…", flush=True)
+        data["search"] = search_times(args.repeat)
+    if wanted("admin"):
+        print("Admin…", flush=True)
+        data["admin"] = admin_times(people, max(3, args.repeat // 3))
+    if wrk and (wanted("http") or wanted("logins")):
+        work = Path(tempfile.mkdtemp(prefix="chorus-bench-"))
+        server = Gunicorn(args.port, args.workers, work / "gunicorn.log")
+        try:
+            if wanted("http"):
+                print("Throughput (wrk)…", flush=True)
+                data["http"] = throughput(server, wrk, people, args.duration)
+            data["memory"] = [memory_mb(pid) for pid in server.workers()]
+            if wanted("logins"):
+                print("Logins…", flush=True)
+                data["logins"] = login_rates(server, wrk, args.duration, work)
+        finally:
+            server.stop()
+    data["load_end"] = load()
+    report(data, Path(args.out))
 
 
 if __name__ == "__main__":

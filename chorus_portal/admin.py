@@ -14,6 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts import emails
 
+from .admin_paginator import LargeTablePaginator
 from .models import OutgoingMail
 
 
@@ -21,6 +22,8 @@ class PortalEmailAddressAdmin(EmailAddressAdmin):
     """allauth's copy of each login address, shown read-only: the login address
     changes through the portal's own flow (confirmation link, mails, log), which keeps
     this copy and the account's address equal."""
+
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
 
     actions = []
     show_full_result_count = False
@@ -48,6 +51,8 @@ class PortalEmailAddressAdmin(EmailAddressAdmin):
 
 class PortalTaskResultAdmin(DBTaskResultAdmin):
     """The background tasks' results (mails, imports), with translated column names."""
+
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
 
     list_display = (
         "id",
@@ -130,6 +135,7 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
     A mail's text is never shown (it may hold a login code or a link)."""
 
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = [
         "created_at",
         "recipient_list",

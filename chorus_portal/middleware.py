@@ -1,5 +1,7 @@
 """Middleware enforcing the portal's session rules.
 
+- SessionTouchMiddleware: the idle timeout (SESSION_COOKIE_AGE) is renewed by
+  saving the session at most once a minute, not on every request.
 - SessionLifetimeMiddleware: a signed-in session lives at most twelve hours,
   however active (the idle timeout of one hour is SESSION_COOKIE_AGE).
 - SecondFactorRequiredMiddleware: after the password, nothing but the factor
@@ -24,6 +26,35 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 SESSION_STARTED_AT = "portal_session_started_at"
+SESSION_TOUCHED_AT = "portal_session_touched_at"
+
+
+class SessionTouchMiddleware:
+    """Saves a session when it changed, or when its last save is a minute old.
+
+    Saving renews the session's expiry (SESSION_COOKIE_AGE, the idle timeout), so a
+    session in use stays alive while the database sees at most one write per session
+    per SESSION_TOUCH_INTERVAL instead of one per request. A session saved for any
+    other reason in a request takes the new time too, so the writes never add up.
+    Listed just below SessionMiddleware: its answer runs after every other middleware's.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.is_empty():
+            return response
+        if not session.session_key and not session.modified:
+            return response
+        now = int(time.time())
+        touched = session.get(SESSION_TOUCHED_AT)
+        stale = touched is None or now - int(touched) >= settings.SESSION_TOUCH_INTERVAL
+        if session.modified or stale:
+            session[SESSION_TOUCHED_AT] = now
+        return response
 
 
 class SessionLifetimeMiddleware:

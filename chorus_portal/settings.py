@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "chorus_portal.middleware.SessionTouchMiddleware",
     "chorus_portal.middleware.SessionLifetimeMiddleware",
     "chorus_portal.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,10 +102,13 @@ TEMPLATES = [
 ]
 
 # --- Data ------------------------------------------------------------------
+# Persistent connections (10 minutes by default), checked before each request reuses
+# them: a connection costs more than many of the portal's pages.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -128,11 +132,28 @@ else:
         }
     }
 
-# Sessions live in the database so that every web node shares them and a
-# user's sessions can be listed and ended.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 60 * 60  # idle timeout: one hour, renewed on each request
-SESSION_SAVE_EVERY_REQUEST = True
+# Pieces of pages that depend only on what their key says (e.g. My account's windows
+# for given values and language), kept in each process's memory.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-fragments",
+    "TIMEOUT": 24 * 60 * 60,
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
+
+# Sessions live in the database so that every web node shares them and a user's
+# sessions can be listed and ended. With Redis they are read from the cache and
+# written through to the database. `manage.py clearsessions`, run daily (README),
+# removes the expired rows.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+SESSION_COOKIE_AGE = 60 * 60  # idle timeout: one hour, renewed while the session is used
+# Renewed by SessionTouchMiddleware at most once a minute, not by a write per request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_INTERVAL = 60
 SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60  # no session outlives twelve hours
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -211,12 +232,13 @@ else:
 
 # --- Authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend alone: it is Django's ModelBackend (permissions) plus the login by
+# address and the "inactive account" page. With both, a wrong password was checked twice.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# Argon2id at OWASP's minimum (accounts.hashers); hashes made with other parameters are
+# upgraded at the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.PortalArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [

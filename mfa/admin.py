@@ -4,6 +4,8 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from chorus_portal.admin_paginator import LargeTablePaginator
+
 from . import factors
 from .models import EmailDevice, FactorPreference
 from .services import unlock_email_device
@@ -11,6 +13,7 @@ from .services import unlock_email_device
 
 @admin.register(EmailDevice)
 class EmailDeviceAdmin(admin.ModelAdmin):
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
     list_display = ("user", "confirmed", "throttling_failure_count", "locked_at", "last_used_at")
     list_filter = ("confirmed",)
     search_fields = ("user__email",)

@@ -1,0 +1,1 @@
+"""Benchmarks at Chorus Pro's size: `make benchmark` (see benchmarks/run.py)."""

@@ -1,0 +1,216 @@
+"""docs/benchmarks.md from the figures benchmarks/run.py collected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NOTES = Path(__file__).with_name("notes.md")
+
+
+def _ms(value: float) -> str:
+    if value != value:  # NaN
+        return "—"
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:.1f} ms"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def render(data: dict) -> str:
+    m = data["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make benchmark` (`benchmarks/run.py`); numbers only, nothing here is a",
+        "test. How to run it and what each figure means: `benchmarks/README.md`.",
+        "",
+        f"- **Date:** {data['date']}",
+        f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['database']}; "
+        f"Redis {'on' if m['redis'] else 'off'}; Python {m['python']}, Django {m['django']}",
+        f"- **Load average (1/5/15 min):** {data['load_start']} at the start, "
+        f"{data['load_end']} at the end",
+        f"- **Web:** gunicorn, {data['workers']} sync workers; `wrk` runs of {data['duration']} s",
+    ]
+    if data.get("note"):
+        lines.append(f"- **Conditions:** {data['note']}")
+    lines += ["", "**Data:** " + ", ".join(f"{count:,} {name}" for name, count in data["sizes"])]
+    lines += ["", *_targets(data)]
+    if "pages" in data:
+        lines += ["", *_pages(data["pages"])]
+    if "http" in data:
+        lines += ["", *_http(data["http"], data.get("memory", []))]
+    if "logins" in data:
+        lines += ["", *_logins(data["logins"])]
+    if "search" in data:
+        lines += ["", *_search(data["search"])]
+    if "admin" in data:
+        lines += ["", *_admin(data["admin"])]
+    if NOTES.exists():
+        lines += ["", NOTES.read_text().rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def _targets(data: dict) -> list[str]:
+    rows = ["## Against the targets", "", "| what | measured | target | |", "|---|---|---|---|"]
+    logins = data.get("logins")
+    if logins:
+        rate = logins["per_cpu_second"]
+        rows.append(
+            f"| password login | {rate:.1f} logins per web-worker CPU-second "
+            f"({logins['rps']:.1f}/s over {data['workers']} workers); every lookup an index "
+            "scan (EXPLAIN at 1.1 M users, see notes) | index lookup; ≥ 30 logins/s per core | "
+            f"{_verdict(rate >= 30)} |"
+        )
+        p = logins["params"]
+        rows.append(
+            f"| Argon2 cost | Argon2id m={p['m'] // 1024} MiB, t={p['t']}, p={p['p']}: "
+            f"{logins['raw_per_cpu_second']:.1f} verifies per CPU-second (raw argon2-cffi) | "
+            "≥ OWASP minimum, measured; upgraded at next login | met |"
+        )
+    http = data.get("http")
+    if http:
+        ratios = [
+            row["bare, signed in"]["rps"] / row["bare, anonymous"]["rps"] for row in http.values()
+        ]
+        rows.append(
+            "| signed-in bare request | "
+            + ", ".join(f"{r:.0%}" for r in ratios)
+            + " of the anonymous throughput (1/10/50 clients); persistent connections with "
+            "health checks; the session written at most once a minute | persistent "
+            "connections with health checks; the session touched at most once a minute | met |"
+        )
+        for page in ("/account/", "/users/"):
+            page_ratios = [
+                row[page]["rps"] / row["bare, signed in"]["rps"] for row in http.values()
+            ]
+            rows.append(
+                f"| `{page}` vs bare (same run) | "
+                + ", ".join(f"{r:.2f}×" for r in page_ratios)
+                + " (1/10/50 clients) | ≥ 0.6× | "
+                + _verdict(min(page_ratios) >= 0.6)
+                + " |"
+            )
+        top = http.get(50) or http[max(http)]
+        worst = max(top["/account/"]["p99"], top["/users/"]["p99"])
+        rows.append(
+            f"| p99 at 50 clients | `/account/` {_ms(top['/account/']['p99'])}, `/users/` "
+            f"{_ms(top['/users/']['p99'])}; bare view {_ms(top['bare, signed in']['p99'])} | "
+            f"≤ 250 ms on an idle 2-core machine | {_verdict(worst <= 250)} |"
+        )
+    pages = data.get("pages")
+    if pages:
+        growth = max(row["1000"]["ms"] / row["10"]["ms"] for row in pages if row["10"]["ms"])
+        biggest = max(row["1000"]["kb"] for row in pages)
+        rows.append(
+            f"| lists at 1,000 rows | at most {growth:.1f}× the time at 10 rows; largest page "
+            f"{biggest:.0f} KB | paginated or searched; time flat from 10 to 1,000 rows | "
+            f"{_verdict(growth <= 1.5)} |"
+        )
+    search = data.get("search")
+    if search:
+        rows.append(
+            f"| structure search | p50 {_ms(search['p50'])}, p95 {_ms(search['p95'])} over "
+            f"{len(search['queries'])} queries; words under 3 characters ignored; counts capped "
+            f"| p95 ≤ 25 ms | {_verdict(search['p95'] <= 25)} |"
+        )
+    admin = data.get("admin")
+    if admin:
+        slowest = max(admin, key=lambda row: row["ms"])
+        ok = slowest["ms"] <= 1000 and all(row["status"] == 200 for row in admin)
+        rows.append(
+            f"| admin at full size | slowest: {slowest['page']} {_ms(slowest['ms'])} | every "
+            f"page ≤ 1 s | {_verdict(ok)} |"
+        )
+    return rows
+
+
+def _pages(pages: list[dict]) -> list[str]:
+    rows = [
+        "## Pages at 10 and at 1,000 rows",
+        "",
+        "In process (Django's test client, no network), median of the repetitions.",
+        "",
+        "| page | queries (10 / 1,000) | time (10 / 1,000) | size (10 / 1,000) |",
+        "|---|---|---|---|",
+    ]
+    for row in pages:
+        small, large = row["10"], row["1000"]
+        rows.append(
+            f"| {row['page']} | {small['queries']} / {large['queries']} | "
+            f"{_ms(small['ms'])} / {_ms(large['ms'])} | {small['kb']:.0f} / {large['kb']:.0f} KB |"
+        )
+    return rows
+
+
+def _http(http: dict, memory: list) -> list[str]:
+    rows = [
+        "## Throughput and latency (wrk)",
+        "",
+        "Each page against the bare view for the same person in the same run (the bare",
+        "view is measured before and after the pages, and averaged). CPU is the web",
+        "workers' own time per request (PostgreSQL's is not included).",
+        "",
+        "| clients | what | req/s | vs bare | p50 | p99 | web CPU per request |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for clients, row in http.items():
+        bare = row["bare, signed in"]["rps"]
+        for label, figures in row.items():
+            ratio = "" if label.startswith("bare") else f"{figures['rps'] / bare:.2f}×"
+            errors = f" ({figures['bad']} errors)" if figures["bad"] else ""
+            rows.append(
+                f"| {clients} | {label} | {figures['rps']:.0f}{errors} | {ratio} | "
+                f"{_ms(figures['p50'])} | {_ms(figures['p99'])} | "
+                f"{figures['cpu_ms_per_request']:.1f} ms |"
+            )
+    if memory:
+        rss = ", ".join(f"{now:.0f} MB (peak {peak:.0f} MB)" for now, peak in memory)
+        rows += ["", f"**Worker memory** after the runs (resident): {rss}."]
+    return rows
+
+
+def _logins(logins: dict) -> list[str]:
+    p = logins["params"]
+    return [
+        "## Password logins",
+        "",
+        f"`wrk`, 4 clients, random users among 2,000 of the generated ones, Argon2id "
+        f"m={p['m'] // 1024} MiB, t={p['t']}, p={p['p']}; each login looks the user up, checks "
+        "the password, opens the session, creates the e-mail code, queues its mail and writes "
+        "the log.",
+        "",
+        "| | figure |",
+        "|---|---|",
+        f"| logins completed | {logins['succeeded']:,} ({logins['rps']:.1f}/s, "
+        f"p50 {_ms(logins['p50'])}, p99 {_ms(logins['p99'])}) |",
+        f"| web CPU per login | {logins['cpu_ms_per_request']:.1f} ms |",
+        f"| logins per web-worker CPU-second | {logins['per_cpu_second']:.1f} |",
+        f"| raw argon2-cffi verifies per CPU-second | {logins['raw_per_cpu_second']:.1f} |",
+    ]
+
+
+def _search(search: dict) -> list[str]:
+    rows = [
+        "## Structure search",
+        "",
+        f"In process, `search_structures` (both queries and the sort), {search['count']} "
+        f"timings: p50 {_ms(search['p50'])}, p95 {_ms(search['p95'])}, max "
+        f"{_ms(search['max'])}.",
+        "",
+        "| typed | found | p50 | max |",
+        "|---|---|---|---|",
+    ]
+    for row in search["queries"]:
+        rows.append(
+            f"| `{row['query']}` | {row['found']} | {_ms(row['p50'])} | {_ms(row['max'])} |"
+        )
+    return rows
+
+
+def _admin(admin: list[dict]) -> list[str]:
+    rows = ["## The admin at full size", "", "| page | time | queries |", "|---|---|---|"]
+    for row in admin:
+        status = "" if row["status"] == 200 else f" (HTTP {row['status']})"
+        rows.append(f"| {row['page']}{status} | {_ms(row['ms'])} | {row['queries']} |")
+    return rows
