@@ -62,8 +62,11 @@ def test_a_wrong_code_is_announced_and_the_keyboard_completes_the_step(portal, p
     page.get_by_label("Email").fill(DEMO_USER)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.keyboard.press("Enter")
-    # Once signed in, the account's language preference (French) rules; the
-    # switch on the factor step changes that preference.
+    # The language chosen on the login page stays after the password step (and
+    # becomes the person's preference); the switch still works with the keyboard.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Security code")
+    page.get_by_role("button", name="Français").focus()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Code de sécurité")
     page.get_by_role("button", name="English").focus()
     page.keyboard.press("Enter")
