@@ -86,6 +86,11 @@ def test_without_javascript_each_field_is_a_plain_page(portal, browser):
     context.close()
 
 
+def _preferences_saved(response) -> bool:
+    """The background save of a preference has been answered (before any refresh)."""
+    return response.request.method == "POST" and "/account/preferences/" in response.url
+
+
 def test_preferences_accessible_mode_green_switch_and_language(portal, page):
     base = portal.url
     sign_in(page, base, USER, DEMO_PASSWORD)
@@ -99,7 +104,8 @@ def test_preferences_accessible_mode_green_switch_and_language(portal, page):
     expect(refresh).to_be_visible()
     assert style(page, "#id_survey_consent", "background-color") == GREEN
     # Accessibility: saved at once, applied when the page is refreshed.
-    page.locator("label[for=id_accessibility_enabled]").click()
+    with page.expect_response(_preferences_saved):
+        page.locator("label[for=id_accessibility_enabled]").click()
     refresh.click()
     expect(page.locator("html")).to_have_class(re.compile("portal-accessible"))
     assert float(style(page, "html", "font-size")[:-2]) > float(normal_size[:-2])
@@ -113,7 +119,8 @@ def test_preferences_accessible_mode_green_switch_and_language(portal, page):
     assert style(page, "#id_survey_consent", "background-color") == GREEN
     assert_no_axe_violations(page)
     # Language: English from the next page on.
-    page.locator("#id_language").select_option("en")
+    with page.expect_response(_preferences_saved):
+        page.locator("#id_language").select_option("en")
     page.get_by_role("button", name="Actualiser pour voir les changements").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
@@ -125,7 +132,8 @@ def test_preferences_accessible_mode_green_switch_and_language(portal, page):
     assert_no_axe_violations(page)
     # Back to the normal mode, in English.
     page.goto(f"{base}/account/")
-    page.locator("label[for=id_accessibility_enabled]").click()
+    with page.expect_response(_preferences_saved):
+        page.locator("label[for=id_accessibility_enabled]").click()
     page.get_by_role("button", name="Refresh to view changes").click()
     expect(page.locator("html")).not_to_have_class(re.compile("portal-accessible"))
     assert_no_axe_violations(page)
