@@ -13,6 +13,8 @@ from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm, ResetPasswordForm, SignupForm
 from django import forms
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from . import emails
 
@@ -42,3 +44,35 @@ class PortalResetPasswordForm(ResetPasswordForm):
         # the address as typed: keep the normal form for both.
         super().clean_email()
         return get_adapter().clean_email(self.cleaned_data["email"])
+
+
+class CurrentPasswordForm(forms.Form):
+    """A form that starts with the signed-in person's current password (a re-authentication
+    before a sensitive change). The check is allauth's: wrong tries count toward this
+    account's login limits."""
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, request, **kwargs):
+        self.user = user
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_current_password(self):
+        password = self.cleaned_data["current_password"]
+        try:
+            correct = get_adapter(self.request).reauthenticate(self.user, password)
+        except ValidationError:
+            raise forms.ValidationError(
+                _("Too many failed attempts. Try again in a few minutes."), code="rate_limited"
+            ) from None
+        if not correct:
+            raise forms.ValidationError(
+                _("This is not your current password."), code="wrong_password"
+            )
+        return password

@@ -1,22 +1,16 @@
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.auth_forms import CurrentPasswordForm
 from accounts.emails import MAX_LENGTH, clean_email
 
 
-class ChangeForm(forms.Form):
+class ChangeForm(CurrentPasswordForm):
     """The current password (a re-authentication) and the new login address."""
 
-    current_password = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
     new_email = forms.CharField(
         label=_("New login address"),
         help_text=_("A confirmation link will be sent to this address."),
@@ -25,26 +19,6 @@ class ChangeForm(forms.Form):
         max_length=MAX_LENGTH + 10,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
-
-    def __init__(self, *args, user, request, **kwargs):
-        self.user = user
-        self.request = request
-        super().__init__(*args, **kwargs)
-
-    def clean_current_password(self):
-        password = self.cleaned_data["current_password"]
-        try:
-            # allauth's check: it counts toward this account's login limits.
-            correct = get_adapter(self.request).reauthenticate(self.user, password)
-        except ValidationError:
-            raise forms.ValidationError(
-                _("Too many failed attempts. Try again in a few minutes."), code="rate_limited"
-            ) from None
-        if not correct:
-            raise forms.ValidationError(
-                _("This is not your current password."), code="wrong_password"
-            )
-        return password
 
     def clean_new_email(self):
         raw = self.cleaned_data["new_email"]

@@ -2,6 +2,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.auth_forms import CurrentPasswordForm
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(
@@ -32,15 +34,9 @@ class CodeForm(forms.Form):
 # --- My multi-factor authentication ------------------------------------------------
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(CurrentPasswordForm):
     """Current password, new password twice; the rules are the portal's validators."""
 
-    current_password = forms.CharField(
-        label=_("Current password"),
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
     new_password1 = forms.CharField(
         label=_("New password"),
         strip=False,
@@ -55,29 +51,6 @@ class PasswordChangeForm(forms.Form):
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-
-    def __init__(self, *args, user, request, **kwargs):
-        self.user = user
-        self.request = request
-        super().__init__(*args, **kwargs)
-
-    def clean_current_password(self):
-        from allauth.account.adapter import get_adapter
-        from django.core.exceptions import ValidationError
-
-        password = self.cleaned_data["current_password"]
-        try:
-            # allauth's check: counts toward the login rate limit of this account.
-            correct = get_adapter(self.request).reauthenticate(self.user, password)
-        except ValidationError:
-            raise forms.ValidationError(
-                _("Too many failed attempts. Try again in a few minutes."), code="rate_limited"
-            ) from None
-        if not correct:
-            raise forms.ValidationError(
-                _("This is not your current password."), code="wrong_password"
-            )
-        return password
 
     def clean_new_password1(self):
         from django.contrib.auth import password_validation
