@@ -62,7 +62,7 @@ MEASURE = """() => {
 }"""
 
 
-def _setup(language: str) -> dict:
+def _setup(language: str, *, accessible: bool = False) -> dict:
     from accounts.models import User
     from affiliations.models import Role, Structure
     from affiliations.workflow import decide
@@ -72,6 +72,7 @@ def _setup(language: str) -> dict:
 
     manager = User.objects.get(email=MANAGER)
     manager.language = language
+    manager.accessibility_enabled = accessible  # larger text: the tables still fit
     manager.save()
     public = Structure.objects.get(kind="public")
     services = list(public.services.order_by("code")[:4])
@@ -142,9 +143,11 @@ def _fits(page, where: str) -> None:
             assert found["page"] <= found["width"], (where, width, found)
 
 
-@pytest.mark.parametrize("language", ["fr", "en"])
-def test_tables_fit_every_width(portal, page, language):
-    ids = _setup(language)
+@pytest.mark.parametrize(
+    ("language", "accessible"), [("fr", False), ("en", True)], ids=["fr", "en-accessible"]
+)
+def test_tables_fit_every_width(portal, page, language, accessible):
+    ids = _setup(language, accessible=accessible)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -159,6 +162,8 @@ def test_tables_fit_every_width(portal, page, language):
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{portal.url}{path}")
         assert page.locator("html").get_attribute("lang") == language, path
+        classes = page.locator("html").get_attribute("class") or ""
+        assert ("portal-accessible" in classes) == accessible, path
         # Every table's scrolling container is a named region reachable by keyboard.
         for container in page.locator("main .fr-table__container").all():
             expect(container).to_have_attribute("tabindex", "0")
