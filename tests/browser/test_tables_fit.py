@@ -172,6 +172,7 @@ def test_tables_fit_every_width(portal, page, language, accessible):
                 page.locator(f"#{container.get_attribute('aria-labelledby')}").inner_text()
             )
         _fits(page, path)
+        assert_no_axe_violations(page)  # rows stacked (320 px)
         page.set_viewport_size({"width": 1280, "height": 900})
         assert_no_axe_violations(page)
     # The bulk refusal's second step, reached from the Users area.
