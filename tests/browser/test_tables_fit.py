@@ -153,7 +153,8 @@ def test_tables_fit_every_width(portal, page, language, accessible):
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, portal.url, MANAGER, DEMO_PASSWORD, code_label=CODE_LABEL[language])
     # The header's own errors (DSFR's HeaderLinks without a menu to copy the links into,
-    # fixed with the page shell) show on every page, a table or not: the home page's are
+    # fixed with the page shell) show on every page, a table or not: those of a page
+    # without a table (My multi-factor authentication) are
     # set aside, the rest must be empty.
     page.goto(f"{portal.url}/account/mfa/")
     shell_errors = set(errors)
