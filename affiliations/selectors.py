@@ -25,6 +25,9 @@ STRUCTURES_PER_PAGE = 20
 SERVICES_PER_PAGE = 50
 ROWS_PER_PAGE = 50
 HISTORY_PER_PAGE = 20
+# Lists of structures to choose from (detach, manage authorizations) and of members to
+# choose from (transfer of the main manager role).
+CHOICES_PER_PAGE = 20
 
 
 def paginate(queryset: QuerySet, page: str | int | None, per_page: int) -> Page:
@@ -59,14 +62,16 @@ def register_request_join(lookup: str) -> None:
         _request_joins.append(lookup)
 
 
-def affiliations_of(user) -> list[Affiliation]:
-    return list(
+def affiliations_of(user, *, page=None) -> Page:
+    """One page of the user's affiliations (My affiliations, Users area)."""
+    queryset = (
         Affiliation.objects.filter(user=user)
         .exclude(status=AffiliationStatus.DELETED)
         .select_related("structure")
         .prefetch_related(_services_prefetch())
         .order_by("structure__company_name", "id")
     )
+    return paginate(queryset, page, ROWS_PER_PAGE)
 
 
 def active_affiliations_of(user) -> QuerySet:
@@ -77,12 +82,19 @@ def active_affiliations_of(user) -> QuerySet:
     )
 
 
-def pending_requests_of(user) -> list[Request]:
-    return list(
+def active_affiliations_page(user, *, page=None) -> Page:
+    """One page of the structures the user may choose from (detach, manage profiles)."""
+    return paginate(active_affiliations_of(user), page, CHOICES_PER_PAGE)
+
+
+def pending_requests_of(user, *, page=None) -> Page:
+    queryset = (
         Request.objects.filter(requester=user, status=RequestStatus.PENDING)
         .select_related("structure", *_request_joins)
         .prefetch_related(_services_prefetch(), *_request_extras())
+        .order_by("-created_at", "-id")
     )
+    return paginate(queryset, page, ROWS_PER_PAGE)
 
 
 def history_of(user, *, status: str = "", page=None) -> Page:
@@ -273,24 +285,48 @@ def transfer_candidates(structure: Structure) -> QuerySet:
         Affiliation.objects.filter(structure=structure, status=AffiliationStatus.ACTIVE)
         .exclude(role="main_manager")
         .select_related("user")
-        .order_by("user__last_name", "user__first_name")
+        .order_by("user__last_name", "user__first_name", "user_id")
     )
 
 
-def deactivated_members(user) -> list[Affiliation]:
+def search_transfer_candidates(structure: Structure, query: str = "", *, page=None) -> Page:
+    """One page of the members who may become main manager, narrowed by what was typed
+    (every word must appear in the last name, first name or login address)."""
+    queryset = transfer_candidates(structure)
+    for word in query.split():
+        queryset = queryset.filter(
+            Q(user__last_name__icontains=word)
+            | Q(user__first_name__icontains=word)
+            | Q(user__email__icontains=word)
+        )
+    return paginate(queryset, page, CHOICES_PER_PAGE)
+
+
+def main_managed_structures(user, *, page=None) -> Page:
+    """One page of the structures whose main manager `user` is (to hand the role on)."""
+    queryset = Structure.objects.filter(
+        affiliations__user=user,
+        affiliations__role="main_manager",
+        affiliations__status=AffiliationStatus.ACTIVE,
+    ).order_by("company_name", "id")
+    return paginate(queryset, page, ROWS_PER_PAGE)
+
+
+def deactivated_members(user, *, page=None) -> Page | None:
     """Deactivated accounts attached to the structures `user` manages (to reactivate)."""
     managed = managed_structure_ids(user)
     if not managed:
-        return []
-    return list(
+        return None
+    queryset = (
         Affiliation.objects.filter(
             structure_id__in=managed,
             status=AffiliationStatus.DEACTIVATED,
             user__is_active=False,
         )
         .select_related("user", "structure")
-        .order_by("user__last_name", "user__first_name", "id")[:200]
+        .order_by("user__last_name", "user__first_name", "id")
     )
+    return paginate(queryset, page, ROWS_PER_PAGE)
 
 
 def colleagues_condition(viewer) -> Q:

@@ -55,8 +55,12 @@ def affiliation_list(request):
         "affiliations/affiliation_list.html",
         {
             "title": _("My affiliations"),
-            "affiliations": selectors.affiliations_of(request.user),
-            "pending": selectors.pending_requests_of(request.user),
+            "affiliations": selectors.affiliations_of(
+                request.user, page=request.GET.get("affiliations_page")
+            ),
+            "pending": selectors.pending_requests_of(
+                request.user, page=request.GET.get("pending_page")
+            ),
         },
     )
 
@@ -150,7 +154,9 @@ def affiliation_detach(request):
             "affiliations/affiliation_detach.html",
             {
                 "title": _("Detach myself"),
-                "affiliations": list(selectors.active_affiliations_of(request.user)),
+                "choices": selectors.active_affiliations_page(
+                    request.user, page=request.GET.get("page")
+                ),
             },
         )
     affiliation = own_affiliation_or_404(request.user, _int_or_404(affiliation_id))
@@ -242,56 +248,104 @@ def request_cancel(request, pk: int):
 def users_area(request):
     user = request.user
     managed = managed_structure_ids(user)
-    affiliations = selectors.affiliations_of(user)
+    page = request.GET.get
     return render(
         request,
         "affiliations/users_area.html",
         {
             "title": _("Users area"),
             "is_manager": bool(managed),
-            "inbox": selectors.requests_waiting_on(user, page=request.GET.get("page")),
-            "members": selectors.users_of_managed_structures(
-                user, page=request.GET.get("users_page")
-            ),
+            # Each list has its own page parameter: turning one list's page keeps the others'.
+            "inbox": selectors.requests_waiting_on(user, page=page("page")),
+            "members": selectors.users_of_managed_structures(user, page=page("users_page")),
             # Only the main manager may hand the role on (not a delegate).
-            "transferable_structures": [a.structure for a in affiliations if a.is_main_manager],
-            "affiliations": affiliations,
-            "pending": selectors.pending_requests_of(user),
-            "deactivated": selectors.deactivated_members(user),
-            # Approving needs no reason: the browser must not demand one.
-            "refusal_form": RefusalForm(use_required_attribute=False),
+            "transferable": selectors.main_managed_structures(user, page=page("structures_page"))
+            if managed
+            else None,
+            "affiliations": selectors.affiliations_of(user, page=page("affiliations_page")),
+            "pending": selectors.pending_requests_of(user, page=page("pending_page")),
+            "deactivated": selectors.deactivated_members(user, page=page("deactivated_page")),
         },
     )
+
+
+def _render_refusal(request, reqs, form, *, bulk: bool):
+    """The refusal step: what is being refused, and the reason the requesters will read."""
+    return render(
+        request,
+        "affiliations/request_refuse.html",
+        {
+            "title": ngettext("Refuse %(count)d request", "Refuse %(count)d requests", len(reqs))
+            % {"count": len(reqs)}
+            if bulk
+            else _("Refuse a request"),
+            "reqs": reqs,
+            "form": form,
+            "bulk": bulk,
+        },
+    )
+
+
+def _refuse(request, reqs, reason: str) -> int:
+    """Refuse `reqs` with `reason`; say what could not be; return how many were refused."""
+    refused = 0
+    for req in reqs:
+        try:
+            workflow.decide(
+                req=req, by=request.user, approve=False, reason=reason, http_request=request
+            )
+            refused += 1
+        except workflow.AlreadyDecided:
+            messages.warning(
+                request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
+            )
+    if refused:
+        messages.success(
+            request,
+            ngettext("%(count)d request refused.", "%(count)d requests refused.", refused)
+            % {"count": refused},
+        )
+    return refused
 
 
 @login_required
 @require_POST
 def requests_decide(request):
-    """Approve one request, or approve/refuse the selected ones, from the Users area."""
+    """Approve one request, or the selected ones, at once; refusing the selected ones is a
+    second step that lists them and asks for the reason (it needs no JavaScript)."""
     user = request.user
     if request.POST.get("approve"):
         ids, approve = [request.POST["approve"]], True
     else:
-        ids = request.POST.getlist("requests")
-        approve = request.POST.get("action") == "approve"
-        if request.POST.get("action") not in {"approve", "refuse"}:
+        action = request.POST.get("action")
+        if action not in {"approve", "refuse"}:
             raise Http404
-    reqs = [decidable_request_or_404(user, _int_or_404(i)) for i in ids]
+        ids, approve = request.POST.getlist("requests"), action == "approve"
+    reqs = [decidable_request_or_404(user, _int_or_404(i)) for i in dict.fromkeys(ids)]
     if not reqs:
         messages.warning(request, _("Select at least one request."))
         return redirect("affiliations:users-area")
-    reason = ""
     if not approve:
-        refusal = RefusalForm(request.POST)
-        if not refusal.is_valid():
-            # The reason's own error: missing, or carrying a forbidden character.
-            messages.error(request, refusal.errors["reason"][0])
+        undecided = [req for req in reqs if req.status == RequestStatus.PENDING]
+        for req in reqs:
+            if req.status != RequestStatus.PENDING:
+                messages.warning(
+                    request, _("Request #%(id)s had already been decided.") % {"id": req.pk}
+                )
+        if not undecided:
             return redirect("affiliations:users-area")
-        reason = refusal.cleaned_data["reason"]
+        if "reason" not in request.POST:
+            # First step: nothing is refused yet, the reason is asked for.
+            return _render_refusal(request, undecided, RefusalForm(), bulk=True)
+        form = RefusalForm(request.POST)
+        if not form.is_valid():
+            return _render_refusal(request, undecided, form, bulk=True)
+        _refuse(request, undecided, form.cleaned_data["reason"])
+        return redirect("affiliations:users-area")
     decided = 0
     for req in reqs:
         try:
-            workflow.decide(req=req, by=user, approve=approve, reason=reason, http_request=request)
+            workflow.decide(req=req, by=user, approve=True, reason="", http_request=request)
             decided += 1
         except workflow.AlreadyDecided:
             messages.warning(
@@ -307,13 +361,11 @@ def requests_decide(request):
                 % {"id": req.pk},
             )
     if decided:
-        if approve:
-            message = ngettext(
-                "%(count)d request approved.", "%(count)d requests approved.", decided
-            )
-        else:
-            message = ngettext("%(count)d request refused.", "%(count)d requests refused.", decided)
-        messages.success(request, message % {"count": decided})
+        messages.success(
+            request,
+            ngettext("%(count)d request approved.", "%(count)d requests approved.", decided)
+            % {"count": decided},
+        )
     return redirect("affiliations:users-area")
 
 
@@ -331,28 +383,9 @@ def request_refuse(request, pk: int):
         )
     form = RefusalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            workflow.decide(
-                req=req,
-                by=request.user,
-                approve=False,
-                reason=form.cleaned_data["reason"],
-                http_request=request,
-            )
-        except workflow.AlreadyDecided:
-            messages.warning(request, _("Request #%(id)s had already been decided.") % {"id": pk})
-        else:
-            messages.success(
-                request,
-                ngettext("%(count)d request refused.", "%(count)d requests refused.", 1)
-                % {"count": 1},
-            )
+        _refuse(request, [req], form.cleaned_data["reason"])
         return redirect("affiliations:users-area")
-    return render(
-        request,
-        "affiliations/request_refuse.html",
-        {"title": _("Refuse a request"), "req": req, "form": form},
-    )
+    return _render_refusal(request, [req], form, bulk=False)
 
 
 @login_required
@@ -362,7 +395,7 @@ def role_transfer(request, pk: int):
     # structure but not hand the role on, so for them the page does not exist.
     structure = main_managed_structure_or_404(request.user, pk)
     candidates = selectors.transfer_candidates(structure)
-    form = TransferForm(request.POST or None, candidates=candidates)
+    form = TransferForm(request.POST if request.method == "POST" else None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
         try:
             services.transfer_main_manager(
@@ -386,6 +419,9 @@ def role_transfer(request, pk: int):
                 },
             )
             return redirect("affiliations:users-area")
+    # The members are searched and paged (a structure may have thousands): the form
+    # still accepts any active member of the structure, whatever page shows them.
+    member_query = request.GET.get("member_q", "").strip()[:100]
     return render(
         request,
         "affiliations/role_transfer.html",
@@ -393,7 +429,11 @@ def role_transfer(request, pk: int):
             "title": _("Transfer the main manager role"),
             "structure": structure,
             "form": form,
-            "has_candidates": candidates.exists(),
+            "member_query": member_query,
+            "candidates_page": selectors.search_transfer_candidates(
+                structure, member_query, page=request.GET.get("page")
+            ),
+            "chosen": str(request.POST.get("new_manager", "")),
         },
     )
 

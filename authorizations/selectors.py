@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from itertools import groupby
-
-from django.db.models import F
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Q
 
 from affiliations.models import Affiliation, AffiliationStatus, Service
 
@@ -11,22 +10,47 @@ from .models import Authorization
 SERVICES_IN_SELECT = 200
 
 
-def profiles_by_scope(user) -> list[dict]:
-    """The user's profiles grouped by structure, then service (structure level first)."""
-    rows = (
+SCOPES_PER_PAGE = 50
+
+
+def profiles_by_scope(user, *, page=None) -> Page:
+    """One page of the user's scopes (a structure, or one of its services; structure level
+    first), each with its profiles: two queries (and the count) whatever the number."""
+    scopes = (
         Authorization.objects.filter(user=user)
-        .select_related("structure", "service")
+        .values_list("structure_id", "service_id")
         .order_by(
             "structure__company_name",
             "structure_id",
             F("service__code").asc(nulls_first=True),
-            "application",
+            "service_id",
         )
+        .distinct()
     )
-    groups = []
-    for (structure, service), items in groupby(rows, key=lambda a: (a.structure, a.service)):
-        groups.append({"structure": structure, "service": service, "profiles": list(items)})
-    return groups
+    result = Paginator(scopes, SCOPES_PER_PAGE).get_page(page)
+    pairs = [(structure_id, service_id) for structure_id, service_id, *_ in result.object_list]
+    wanted = Q(pk__in=[])
+    for structure_id, service_id in pairs:
+        wanted |= Q(structure_id=structure_id, service_id=service_id)
+    found: dict[tuple[int, int | None], list[Authorization]] = {}
+    if pairs:
+        rows = (
+            Authorization.objects.filter(wanted, user=user)
+            .select_related("structure", "service")
+            .order_by("application")
+        )
+        for profile in rows:
+            found.setdefault((profile.structure_id, profile.service_id), []).append(profile)
+    result.object_list = [
+        {
+            "structure": found[pair][0].structure,
+            "service": found[pair][0].service,
+            "profiles": found[pair],
+        }
+        for pair in pairs
+        if pair in found
+    ]
+    return result
 
 
 def profiles_for_members(affiliations) -> dict[int, list[Authorization]]:
@@ -60,11 +84,18 @@ def scopes_for(affiliation: Affiliation, query: str = ""):
     return list(services.order_by("code").only("id", "code", "name")[:SERVICES_IN_SELECT])
 
 
-def active_affiliations(user):
-    return list(
-        Affiliation.objects.filter(user=user, status=AffiliationStatus.ACTIVE)
-        .select_related("structure")
-        .order_by("structure__company_name")
+def active_affiliations_page(user, *, page=None):
+    """One page of the structures whose profiles the user may manage."""
+    from affiliations.selectors import active_affiliations_page
+
+    return active_affiliations_page(user, page=page)
+
+
+def active_affiliation(user, affiliation_id: int) -> Affiliation | None:
+    return (
+        Affiliation.objects.filter(user=user, status=AffiliationStatus.ACTIVE, pk=affiliation_id)
+        .select_related("structure", "user")
+        .first()
     )
 
 

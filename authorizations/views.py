@@ -23,7 +23,10 @@ def authorization_list(request):
     return render(
         request,
         "authorizations/authorization_list.html",
-        {"title": _("My authorizations"), "groups": selectors.profiles_by_scope(request.user)},
+        {
+            "title": _("My authorizations"),
+            "groups": selectors.profiles_by_scope(request.user, page=request.GET.get("page")),
+        },
     )
 
 
@@ -108,16 +111,21 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
 @login_required
 @require_http_methods(["GET", "POST"])
 def authorization_manage(request):
-    affiliations = selectors.active_affiliations(request.user)
     params = request.POST if request.method == "POST" else request.GET
     affiliation_id = parse_id(params.get("affiliation"))
     if affiliation_id is None:
         return render(
             request,
             "authorizations/authorization_manage.html",
-            {"title": _("Manage my authorizations"), "affiliations": affiliations, "own": True},
+            {
+                "title": _("Manage my authorizations"),
+                "choices": selectors.active_affiliations_page(
+                    request.user, page=request.GET.get("page")
+                ),
+                "own": True,
+            },
         )
-    affiliation = next((a for a in affiliations if a.pk == affiliation_id), None)
+    affiliation = selectors.active_affiliation(request.user, affiliation_id)
     if affiliation is None:
         raise Http404
     return _manage(
@@ -125,7 +133,6 @@ def authorization_manage(request):
         affiliation=affiliation,
         template_context={
             "title": _("Manage my authorizations"),
-            "affiliations": affiliations,
             "success_url": "affiliations:users-area",
             "own": True,
         },

@@ -202,6 +202,96 @@ def test_bulk_approve_and_bulk_refuse(signed_in, manager_a, structure_a):
     ) == {RequestStatus.REFUSED}
 
 
+def test_the_users_area_asks_no_reason_to_approve(signed_in, manager_a, structure_a):
+    jeanne = make_user("jeanne@example.fr", first_name="Jeanne", last_name="Martin")
+    req = pending_request(jeanne, structure_a)
+    html = signed_in(manager_a).get(reverse("affiliations:users-area")).content.decode()
+    assert "Valider les demandes sélectionnées" in html
+    assert 'name="reason"' not in html and "Motif du refus" not in html
+    # Row actions are named after what the row shows, not an id the table hides.
+    about = "la demande faite par Jeanne Martin pour Mairie d&#x27;Écully (Rattachement, "
+    assert f'Valider<span class="fr-sr-only"> {about}' in html
+    assert f'Refuser<span class="fr-sr-only"> {about}' in html
+    assert f"Sélectionner {about}" in html
+    assert f" #{req.pk}</span>" not in html
+
+
+def test_a_bulk_refusal_is_a_second_step_with_the_reason(
+    signed_in, manager_a, structure_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    people = [
+        make_user(f"p{i}@example.fr", first_name=f"Personne{i}", last_name="Test") for i in range(3)
+    ]
+    reqs = [pending_request(p, structure_a) for p in people]
+    client = signed_in(manager_a)
+    decide = reverse("affiliations:requests-decide")
+    chosen = [reqs[0].pk, reqs[2].pk]
+    step = client.post(decide, {"action": "refuse", "requests": chosen})
+    html = step.content.decode()
+    assert step.status_code == 200
+    # What is being refused, and the reason asked for, required; nothing refused yet.
+    assert "Refuser 2 demandes" in html
+    assert "Personne0 Test" in html and "Personne2 Test" in html
+    assert "Personne1 Test" not in html
+    for pk in chosen:
+        assert f'<input type="hidden" name="requests" value="{pk}">' in html
+    assert '<input type="hidden" name="action" value="refuse">' in html
+    assert "required" in html.split('id="id_reason"')[0].rsplit("<textarea", 1)[1]
+    assert 'aria-invalid="true"' not in html
+    assert not Request.objects.exclude(status=RequestStatus.PENDING).exists()
+    # Without a reason: the field is marked invalid and tied to its message.
+    empty = client.post(decide, {"action": "refuse", "requests": chosen, "reason": " "})
+    html = empty.content.decode()
+    textarea = html[html.rindex("<textarea", 0, html.index('id="id_reason"')) :]
+    textarea = textarea[: textarea.index(">")]
+    assert 'aria-invalid="true"' in textarea
+    assert "id_reason-messages" in textarea
+    assert 'id="id_reason-messages"' in html and "Un refus doit être motivé." in html
+    assert not Request.objects.exclude(status=RequestStatus.PENDING).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(
+            decide, {"action": "refuse", "requests": chosen, "reason": "Hors périmètre"}
+        )
+    assert done.status_code == 302
+    statuses = dict(Request.objects.values_list("pk", "status"))
+    assert statuses == {
+        reqs[0].pk: RequestStatus.REFUSED,
+        reqs[1].pk: RequestStatus.PENDING,
+        reqs[2].pk: RequestStatus.REFUSED,
+    }
+    assert set(Request.objects.filter(pk__in=chosen).values_list("refusal_reason", flat=True)) == {
+        "Hors périmètre"
+    }
+    assert len(mailoutbox) == 2
+
+
+def test_a_bulk_refusal_of_a_request_decided_meanwhile(signed_in, manager_a, structure_a):
+    reqs = [pending_request(make_user(f"q{i}@example.fr"), structure_a) for i in range(2)]
+    client = signed_in(manager_a)
+    client.post(reverse("affiliations:requests-decide"), {"approve": reqs[0].pk})
+    step = client.post(
+        reverse("affiliations:requests-decide"),
+        {"action": "refuse", "requests": [r.pk for r in reqs]},
+        follow=True,
+    )
+    html = step.content.decode()
+    assert "Refuser 1 demande" in html and "déjà été traitée" in html
+    assert f'name="requests" value="{reqs[0].pk}"' not in html
+
+
+def test_the_single_refusal_page_requires_its_reason(signed_in, alice, manager_a, structure_a):
+    req = pending_request(alice, structure_a)
+    client = signed_in(manager_a)
+    url = reverse("affiliations:request-refuse", args=[req.pk])
+    html = client.get(url).content.decode()
+    assert "Alice Martin" in html and "Refuser la demande" in html
+    tag = html[html.rindex("<textarea", 0, html.index('id="id_reason"')) :]
+    assert " required" in tag[: tag.index(">")]
+    html = client.post(url, {"reason": ""}).content.decode()
+    tag = html[html.rindex("<textarea", 0, html.index('id="id_reason"')) :]
+    assert 'aria-invalid="true"' in tag[: tag.index(">")]
+
+
 def test_a_decided_request_cannot_be_decided_again(signed_in, alice, manager_a, structure_a):
     req = pending_request(alice, structure_a)
     client = signed_in(manager_a)

@@ -419,5 +419,5 @@ def test_the_manage_page_starts_with_the_users_structures(
 ):
     attach(bob, structure_b)
     html = signed_in(alice).get(MANAGE).content.decode()
-    assert f'<option value="{alice_in_a.pk}"' in html
+    assert f'href="{MANAGE}?affiliation={alice_in_a.pk}"' in html
     assert "Mairie de Brest" not in html

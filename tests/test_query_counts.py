@@ -70,7 +70,7 @@ def test_my_affiliations(signed_in, alice, size):
         Affiliation(user=alice, structure=s, whole_structure=True) for s in structures
     )
     requests_for(alice, many_structures(size, "5"))
-    assert count_queries(signed_in(alice), reverse("affiliations:affiliation-list")) == 9
+    assert count_queries(signed_in(alice), reverse("affiliations:affiliation-list")) == 11
 
 
 @pytest.mark.parametrize("size", [500, 5000])
@@ -121,7 +121,7 @@ def test_managers_inbox(signed_in, alice, size):
     )
     for member in members:
         member.services.set(services)
-    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 17
+    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 20
 
 
 @pytest.mark.parametrize("size", [10, 1000])
@@ -162,7 +162,7 @@ def test_my_authorizations(signed_in, alice, structures, per_structure):
     for structure in items:
         attach(alice, structure)
     _profiles(alice, items, per_structure)
-    assert count_queries(signed_in(alice), reverse("authorizations:authorization-list")) == 5
+    assert count_queries(signed_in(alice), reverse("authorizations:authorization-list")) == 7
 
 
 @pytest.mark.parametrize("services", [50, 5000])
@@ -172,7 +172,7 @@ def test_manage_form(signed_in, alice, services):
     _profiles(alice, [structure], 11)
     url = reverse("authorizations:authorization-manage")
     client = signed_in(alice)
-    assert count_queries(client, url, {"affiliation": affiliation.pk, "service": ""}) == 8
+    assert count_queries(client, url, {"affiliation": affiliation.pk, "service": ""}) == 7
 
 
 @pytest.mark.parametrize("members", [5, 100])
@@ -187,7 +187,7 @@ def test_managers_member_page_and_users_area(signed_in, members):
     client = signed_in(manager)
     url = reverse("authorizations:member-authorizations", args=[affiliations[0].pk])
     assert count_queries(client, url, {"service": ""}) == 8
-    assert count_queries(client, reverse("affiliations:users-area")) == 14
+    assert count_queries(client, reverse("affiliations:users-area")) == 17
 
 
 @pytest.mark.parametrize(("affiliations", "other_sessions"), [(1, 0), (50, 30)])

@@ -84,9 +84,12 @@
     var level = document.createElement("td");
     var actions = document.createElement("td");
     actions.className = "portal-actions";
-    row.appendChild(app);
-    row.appendChild(level);
-    row.appendChild(actions);
+    // Each cell carries its column's name, shown above it when rows stack (narrow screens).
+    var heads = form.querySelectorAll("thead th");
+    [app, level, actions].forEach(function (cell, index) {
+      if (heads[index]) { cell.setAttribute("data-label", heads[index].textContent.trim()); }
+      row.appendChild(cell);
+    });
     level.appendChild(levelSelect(row, addLevel.value));
     actions.appendChild(button("data-delete-line", labels.remove + " " + option.textContent,
                                "fr-icon-close-line"));

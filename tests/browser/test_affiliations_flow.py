@@ -134,6 +134,6 @@ def test_manager_pages_pass_axe(portal, page):
     )
     assert_no_axe_violations(page)
     page.goto(f"{base}/account/affiliations/detach/")
-    page.get_by_role("button", name="Continuer").click()
+    page.get_by_role("link", name=re.compile("^Choisir")).first.click()
     expect(page.locator(".fr-alert--warning")).to_contain_text("gestionnaire principal")
     assert_no_axe_violations(page)

@@ -34,7 +34,7 @@ def hugo_in_public(portal):
 
 def open_manage_form(page, base):
     page.get_by_role("link", name="Gérer mes habilitations").click()
-    page.get_by_role("button", name="Choisir cette structure").click()
+    page.get_by_role("link", name=re.compile("^Choisir")).first.click()
     page.get_by_role("button", name="Afficher les profils").click()
     expect(page.get_by_role("heading", name="Profils sur toute la structure")).to_be_visible()
 
