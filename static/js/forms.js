@@ -35,7 +35,9 @@
     var success = document.querySelector('[data-message="success"]');
     if (success) { success.focus(); }
   }
-  if (messages.length) {
-    window.portalAnnounce(messages.map(function (m) { return m.textContent.trim(); }).join(" "));
+  // Messages, and what a page marks to be told once loaded (the count of a service search).
+  var told = messages.concat(Array.prototype.slice.call(document.querySelectorAll("[data-announce]")));
+  if (told.length) {
+    window.portalAnnounce(told.map(function (m) { return m.textContent.trim(); }).join(" "));
   }
 })();
