@@ -61,6 +61,12 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
         "services": selectors.scopes_for(affiliation, request.GET.get("service_q", "")[:100]),
         "levels": Level.choices,
     }
+    # Each step has its own title: the structure chosen, then the scope whose profiles are shown.
+    steps = [affiliation.structure.company_name, str(template_context["title"])]
+    if has_scope:
+        steps.insert(0, f"{service.code} — {service.name}" if service else _("Whole structure"))
+    context["heading"] = template_context["title"]
+    context["title"] = " — ".join(steps)
     if not has_scope:
         return render(request, "authorizations/authorization_manage.html", context)
     current = services.profiles_at(target, affiliation.structure, service)

@@ -330,3 +330,85 @@ def test_password_is_still_accepted(client, alice):
     """The login form's markup changed, not its fields."""
     response = client.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
     assert response.status_code == 302
+
+
+# --- changes announced without JavaScript -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("op", "said"),
+    [
+        ("add", "Profil ajouté au tableau. Soumettez pour enregistrer vos modifications."),
+        ("delete:0", "Profil retiré du tableau. Soumettez pour enregistrer vos modifications."),
+        ("edit:0", "Choisissez le nouveau niveau, puis soumettez."),
+        (
+            "remove_all",
+            "Tous les profils ont été retirés du tableau. "
+            "Soumettez pour enregistrer vos modifications.",
+        ),
+    ],
+)
+def test_a_change_of_the_profiles_table_is_announced_after_the_reload(signed_in, alice, op, said):
+    from tests.factories import attach
+
+    structure = make_structure("Mairie")
+    affiliation = attach(alice, structure)
+    response = signed_in(alice).post(
+        reverse("authorizations:authorization-manage"),
+        {
+            "affiliation": affiliation.pk,
+            "service": "",
+            "line_application": ["issued_invoices"],
+            "line_level": ["consultation"],
+            "add_application": "received_invoices",
+            "add_level": "consultation",
+            "op": op,
+        },
+    )
+    html = response.content.decode()
+    announced = re.findall(r"<p[^>]*data-announce[^>]*>([^<]+)</p>", html)
+    assert announced == [said]
+
+
+def test_with_javascript_the_table_knows_what_to_say(signed_in, alice):
+    from tests.factories import attach
+
+    affiliation = attach(alice, make_structure("Mairie"))
+    response = signed_in(alice).get(
+        reverse("authorizations:authorization-manage"),
+        {"affiliation": affiliation.pk, "service": ""},
+    )
+    form = element(parse(response), id="profiles-form")
+    assert form["data-said-added"] == (
+        "Profil ajouté : {profile}. Soumettez pour enregistrer vos modifications."
+    )
+    assert "{profile}" in form["data-said-removed"] and "{profile}" in form["data-said-changed"]
+    # Nothing to announce on a page just opened.
+    assert "data-announce" not in response.content.decode()
+
+
+def test_each_step_of_manage_my_authorizations_has_its_own_title(signed_in, alice):
+    from tests.factories import attach
+
+    structure = make_structure("Mairie", services=1)
+    service = Service.objects.get(structure=structure)
+    affiliation = attach(alice, structure)
+    client = signed_in(alice)
+    url = reverse("authorizations:authorization-manage")
+    titles = [
+        title(client.get(url)),
+        title(client.get(url, {"affiliation": affiliation.pk})),
+        title(client.get(url, {"affiliation": affiliation.pk, "service": ""})),
+        title(client.get(url, {"affiliation": affiliation.pk, "service": service.pk})),
+    ]
+    assert titles == [
+        "Gérer mes habilitations — Chorus Pro",
+        "Mairie — Gérer mes habilitations — Chorus Pro",
+        "Toute la structure — Mairie — Gérer mes habilitations — Chorus Pro",
+        f"{service.code} — {service.name} — Mairie — Gérer mes habilitations — Chorus Pro",
+    ]
+    # The page's heading stays the page's name.
+    assert (
+        "<h1>Gérer mes habilitations</h1>"
+        in client.get(url, {"affiliation": affiliation.pk}).content.decode()
+    )
