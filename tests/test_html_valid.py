@@ -98,6 +98,7 @@ def _setup():
         "member": member.pk,
         "request": req.pk,
         "decided": decided.pk,
+        "services": list(public.services.order_by("code").values_list("pk", flat=True)),
     }
 
 
@@ -166,6 +167,28 @@ def manager_posts(ids) -> list[tuple[str, dict]]:
         ("/account/login-address/", {"email": "not-an-address"}),
         ("/account/mfa/password/", {"oldpassword": "", "password1": "x", "password2": "y"}),
         (f"/users/requests/{ids['request']}/refuse/", {"reason": ""}),
+        # A service search with ticks kept from an earlier one.
+        (
+            "/account/affiliations/request/",
+            {
+                "structure": ids["public"],
+                "scope": "services",
+                "services": ids["services"][:2],
+                "service_q": "zzzz",
+                "search_services": "1",
+            },
+        ),
+        # A line added to the profiles table without JavaScript.
+        (
+            "/account/authorizations/manage/",
+            {
+                "affiliation": ids["affiliation"],
+                "service": "",
+                "op": "add",
+                "add_application": "received_invoices",
+                "add_level": "consultation",
+            },
+        ),
     ]
 
 
