@@ -107,7 +107,15 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
     else:
         table = ProfileTable(initial=current)
         scope_form = ScopeForm()
-    context.update({"table": table, "scope_form": scope_form, "current": current})
+    context.update(
+        {
+            "table": table,
+            "scope_form": scope_form,
+            "current": current,
+            # The table's own errors (not a Django form's): "Error: " in the title all the same.
+            "page_has_errors": bool(table.errors),
+        }
+    )
     return render(request, "authorizations/authorization_manage.html", context)
 
 

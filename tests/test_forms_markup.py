@@ -412,3 +412,17 @@ def test_each_step_of_manage_my_authorizations_has_its_own_title(signed_in, alic
         "<h1>Gérer mes habilitations</h1>"
         in client.get(url, {"affiliation": affiliation.pk}).content.decode()
     )
+
+
+def test_an_error_of_the_profiles_table_is_in_the_title_and_focusable(signed_in, alice):
+    from tests.factories import attach
+
+    affiliation = attach(alice, make_structure("Mairie"))
+    response = signed_in(alice).post(
+        reverse("authorizations:authorization-manage"),
+        {"affiliation": affiliation.pk, "service": "", "op": "add", "add_application": ""},
+    )
+    assert title(response).startswith("Erreur : Toute la structure — Mairie — ")
+    summary = element(parse(response), **{"data-error-summary": ""})
+    assert summary["tabindex"] == "-1"
+    assert "data-announce" not in response.content.decode()
