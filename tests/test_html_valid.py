@@ -20,7 +20,7 @@ import pytest
 from django.core.management import call_command
 
 from affiliations.management.commands.demo_data import DEMO_PASSWORD
-from tests.conftest import make_user, verify_session
+from tests.conftest import make_user, password_login, verify_session
 
 pytestmark = pytest.mark.django_db
 
@@ -207,13 +207,15 @@ def _slug(method: str, url: str, who: str, language: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", f"{who}-{language}-{method}-{url}".lower()).strip("-")
 
 
-def test_every_page_is_valid_html(client_factory, tmp_path):
+def test_every_page_is_valid_html(client_factory, tmp_path, settings, mailoutbox):
+    # The portal's URLs plus views that fail on purpose (the 400, 403 and 500 pages).
+    settings.ROOT_URLCONF = "tests.error_urls"
     ids = _setup()
     pages: dict[str, str] = {}
     unexpected: list = []
 
     def keep(who, language, method, url, response):
-        if response.status_code not in (200, 400, 403, 404):
+        if response.status_code not in (200, 400, 403, 404, 500):
             unexpected.append((who, language, method, url, response.status_code))
             return
         name = _slug(method, url, who, language)[:150] + ".html"
@@ -227,6 +229,17 @@ def test_every_page_is_valid_html(client_factory, tmp_path):
             keep("anonymous", language, "get", url, anonymous.get(url))
         for url, data in ANONYMOUS_POSTS:
             keep("anonymous", language, "post", url, anonymous.post(url, data))
+        failing = client_factory(raise_request_exception=False)
+        failing.cookies["django_language"] = language
+        for url in ("/test-errors/400/", "/test-errors/403/", "/test-errors/500/"):
+            keep("anonymous", language, "get", url, failing.get(url))
+        # The second-factor step, and a wrong code.
+        halfway = client_factory()
+        halfway.cookies["django_language"] = language
+        password_login(halfway, USER, DEMO_PASSWORD)
+        keep("password-only", language, "get", "/mfa/verify/", halfway.get("/mfa/verify/"))
+        wrong = halfway.post("/mfa/verify/", {"code": "000000"})
+        keep("password-only", language, "post", "/mfa/verify/", wrong)
         for who, urls, posts in (
             ("manager", manager_pages(ids), manager_posts(ids)),
             ("user", USER_PAGES, USER_POSTS),
