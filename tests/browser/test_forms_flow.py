@@ -61,6 +61,7 @@ def test_ticks_survive_a_service_search_and_the_count_is_announced(portal, page)
     page.locator("label", has_text="Certains services").click()
     page.locator("label", has_text=f"{first.code} — {first.name}").click()
     page.get_by_label("Rechercher un service").fill(other.code)
+    page.evaluate("window.portalSamePage = true")
     page.get_by_role("button", name="Rechercher des services").click()
     # The count, announced; the list swapped in place (the page did not reload).
     expect(live(page)).to_have_text(
@@ -69,6 +70,7 @@ def test_ticks_survive_a_service_search_and_the_count_is_announced(portal, page)
     )
     expect(page.get_by_label(f"{first.code} — {first.name}")).to_be_checked()
     assert focused_attribute(page, "name") == "search_services"
+    assert page.evaluate("window.portalSamePage") is True  # swapped in place, not reloaded
     assert_no_axe_violations(page)
     page.locator("label", has_text=f"{other.code} — {other.name}").click()
     page.get_by_label("Commentaire").fill("Je travaille dans ces deux services.")
