@@ -18,6 +18,7 @@ install: $(VENV)/.installed messages
 
 install-test: $(VENV)/.installed-test messages
 	scripts/ensure-chromium
+	scripts/ensure-java
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -47,6 +47,54 @@ def _int_or_404(value) -> int:
     return number
 
 
+SEARCH_SERVICES = "search_services"  # the "Search services" button of a form with service ticks
+SERVICES_PAGE = "services_page"  # the buttons of the pages of services
+
+
+def _service_search_only(request) -> bool:
+    """A POST from the search or pager buttons of the services: show, do not submit."""
+    return request.method == "POST" and (
+        SEARCH_SERVICES in request.POST or SERVICES_PAGE in request.POST
+    )
+
+
+def _services_panel(request, structure, *, only_ids=None) -> dict:
+    """The ticked services and the page of services shown, for the column of checkboxes.
+
+    The search box and the pager are buttons of the request form itself, so a new search or
+    another page sends the ticks with it (no JavaScript needed): ticks on services the new
+    page does not show stay ticked above the list, and are sent with the form.
+    """
+    data = request.POST if request.method == "POST" else request.GET
+    service_search = ServiceSearchForm(data or None)
+    query = service_search.cleaned_data["service_q"] if service_search.is_valid() else ""
+    page = data.get(SERVICES_PAGE) or request.GET.get("page")
+    services_page = selectors.services_of(structure, query, page=page, only_ids=only_ids)
+    ticked = {number for number in map(parse_id, data.getlist("services")) if number}
+    shown = {service.pk for service in services_page}
+    ticked_elsewhere = []
+    if ticked - shown:
+        queryset = Service.objects.filter(structure=structure, active=True, pk__in=ticked - shown)
+        if only_ids is not None:
+            queryset = queryset.filter(pk__in=only_ids)
+        ticked_elsewhere = list(queryset.only("id", "code", "name").order_by("code", "id"))
+    return {
+        "service_search": service_search,
+        "service_query": query,
+        "services_page": services_page,
+        "ticked_elsewhere": ticked_elsewhere,
+        "selected_services": {str(number) for number in ticked},
+        "searched_services": SEARCH_SERVICES in data or SERVICES_PAGE in data,
+    }
+
+
+def _kept_values(request, *names) -> dict:
+    """What was typed or chosen in a form sent by a service search: shown again, unchecked."""
+    if request.method != "POST":
+        return {}
+    return {name: request.POST.get(name) for name in names if request.POST.get(name)}
+
+
 @login_required
 @require_GET
 def affiliation_list(request):
@@ -76,11 +124,18 @@ def affiliation_request(request):
             results = selectors.search_structures(
                 search.cleaned_data["q"], page=request.GET.get("page")
             )
+        title = _("Request to be connected to a structure")
+        if results is not None:
+            # Each step has its own title: the results are not the empty search.
+            title = _("Structures found for “%(query)s” — %(page)s") % {
+                "query": search.cleaned_data["q"],
+                "page": title,
+            }
         return render(
             request,
             "affiliations/affiliation_request.html",
             {
-                "title": _("Request to be connected to a structure"),
+                "title": title,
                 "search": search,
                 "results": results,
             },
@@ -90,8 +145,13 @@ def affiliation_request(request):
         Structure, pk=_int_or_404(structure_id), status=StructureStatus.ACTIVE
     )
     services_qs = Service.objects.filter(structure=structure, active=True)
-    form = AffiliationRequestForm(request.POST or None, services_queryset=services_qs)
-    if request.method == "POST" and form.is_valid():
+    searching = _service_search_only(request)
+    form = AffiliationRequestForm(
+        None if searching else request.POST or None,
+        services_queryset=services_qs,
+        initial=_kept_values(request, "scope", "comment"),
+    )
+    if request.method == "POST" and not searching and form.is_valid():
         try:
             services.check_not_already_attached(
                 user=request.user,
@@ -126,20 +186,15 @@ def affiliation_request(request):
                 ),
             )
             return redirect("affiliations:users-area")
-    service_search = ServiceSearchForm(request.GET or None)
-    service_query = service_search.cleaned_data["service_q"] if service_search.is_valid() else ""
     return render(
         request,
         "affiliations/affiliation_request.html",
         {
-            "title": _("Request to be connected to a structure"),
+            "title": _("%(structure)s — Request to be connected to a structure")
+            % {"structure": structure.company_name},
             "structure": structure,
             "form": form,
-            "service_search": service_search,
-            "services_page": selectors.services_of(
-                structure, service_query, page=request.GET.get("page")
-            ),
-            "selected_services": {str(v) for v in request.POST.getlist("services")},
+            **_services_panel(request, structure),
         },
     )
 
@@ -164,8 +219,13 @@ def affiliation_detach(request):
         services_qs = Service.objects.filter(structure=affiliation.structure, active=True)
     else:
         services_qs = affiliation.services.all()
-    form = DetachForm(request.POST or None, services_queryset=services_qs)
-    if request.method == "POST" and form.is_valid():
+    searching = _service_search_only(request)
+    form = DetachForm(
+        None if searching else request.POST or None,
+        services_queryset=services_qs,
+        initial=_kept_values(request, "scope"),
+    )
+    if request.method == "POST" and not searching and form.is_valid():
         try:
             services.detach(
                 user=request.user,
@@ -186,24 +246,16 @@ def affiliation_detach(request):
         else:
             messages.success(request, _("Your detachment has been recorded."))
             return redirect("affiliations:affiliation-list")
-    service_search = ServiceSearchForm(request.GET or None)
-    service_query = service_search.cleaned_data["service_q"] if service_search.is_valid() else ""
     only_ids = None if affiliation.whole_structure else services_qs.values("pk")
     return render(
         request,
         "affiliations/affiliation_detach.html",
         {
-            "title": _("Detach myself"),
+            "title": _("%(structure)s — Detach myself")
+            % {"structure": affiliation.structure.company_name},
             "affiliation": affiliation,
             "form": form,
-            "service_search": service_search,
-            "services_page": selectors.services_of(
-                affiliation.structure,
-                service_query,
-                page=request.GET.get("page"),
-                only_ids=only_ids,
-            ),
-            "selected_services": {str(v) for v in request.POST.getlist("services")},
+            **_services_panel(request, affiliation.structure, only_ids=only_ids),
         },
     )
 

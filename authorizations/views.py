@@ -64,6 +64,12 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
         "services": selectors.scopes_for(affiliation, request.GET.get("service_q", "")[:100]),
         "levels": Level.choices,
     }
+    # Each step has its own title: the structure chosen, then the scope whose profiles are shown.
+    steps = [affiliation.structure.company_name, str(template_context["title"])]
+    if has_scope:
+        steps.insert(0, f"{service.code} — {service.name}" if service else _("Whole structure"))
+    context["heading"] = template_context["title"]
+    context["title"] = " — ".join(steps)
     if not has_scope:
         return render(request, "authorizations/authorization_manage.html", context)
     current = services.profiles_at(target, affiliation.structure, service)
@@ -104,7 +110,15 @@ def _manage(request, *, affiliation: Affiliation, template_context: dict):
     else:
         table = ProfileTable(initial=current)
         scope_form = ScopeForm()
-    context.update({"table": table, "scope_form": scope_form, "current": current})
+    context.update(
+        {
+            "table": table,
+            "scope_form": scope_form,
+            "current": current,
+            # The table's own errors (not a Django form's): "Error: " in the title all the same.
+            "page_has_errors": bool(table.errors),
+        }
+    )
     return render(request, "authorizations/authorization_manage.html", context)
 
 

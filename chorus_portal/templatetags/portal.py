@@ -1,4 +1,6 @@
 from django import template
+from django.forms import BaseForm
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -29,7 +31,43 @@ def dsfr_widget(field):
         attrs["aria-invalid"] = "true"
     if described:
         attrs["aria-describedby"] = " ".join(described)
+    if field.field.required and not _renders_required(field):
+        # A select whose first option is a real value gets no `required` (HTML forbids it):
+        # say it to assistive technologies all the same.
+        attrs["aria-required"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+def _renders_required(field) -> bool:
+    """Whether Django writes the `required` attribute on this field's widget."""
+    return (
+        field.form.use_required_attribute
+        and field.field.widget.use_required_attribute(field.initial)
+        and field.field.required
+    )
+
+
+@register.filter
+def has_required(form) -> bool:
+    """Whether a form shows a field marked * (then it says once what * means)."""
+    return any(f.field.required and not f.is_hidden for f in form)
+
+
+@register.filter
+def fields_in_error(form) -> list:
+    """The visible fields of a form that have an error, in the form's order."""
+    return [f for f in form if f.errors and not f.is_hidden]
+
+
+@register.simple_tag(takes_context=True)
+def error_prefix(context) -> str:
+    """'Error: ' at the start of the title of a page showing a form with its errors."""
+    if context.get("page_has_errors"):
+        return gettext("Error: ")
+    for value in context.flatten().values():
+        if isinstance(value, BaseForm) and value.is_bound and value.errors:
+            return gettext("Error: ")
+    return ""
 
 
 @register.simple_tag(takes_context=True)

@@ -31,7 +31,9 @@
         }
         return response.text().then(function (html) {
           form.querySelector("[data-modal-fields]").innerHTML = html;
-          var invalid = form.querySelector("[aria-invalid=true]");
+          // The window's error summary (it links to each field), else the field in error.
+          var invalid = form.querySelector("[data-error-summary]") ||
+            form.querySelector("[aria-invalid=true]");
           if (invalid) { invalid.focus(); }
         });
       });

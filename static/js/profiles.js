@@ -16,6 +16,23 @@
   };
   var counter = 0;
 
+  // Every change of the table is announced (static/js/forms.js owns the live region).
+  function say(kind, profile) {
+    var text = form.getAttribute("data-said-" + kind) || "";
+    if (window.portalAnnounce && text) {
+      window.portalAnnounce(text.replace("{profile}", profile || ""));
+    }
+  }
+
+  function profileOf(row, level) {
+    return applicationLabel(row) + " – " + level;
+  }
+
+  function selectedText(select) {
+    var option = select.options[select.selectedIndex];
+    return option ? option.textContent.trim() : "";
+  }
+
   function applicationLabel(row) {
     return row.querySelector("td").firstChild.textContent.trim();
   }
@@ -48,7 +65,15 @@
     addApplication.appendChild(option);
   }
 
+  function levelOf(row) {
+    var select = row.querySelector("select");
+    if (select) { return selectedText(select); }
+    var text = row.querySelector("[data-level-text]");
+    return text ? text.textContent.trim() : "";
+  }
+
   function deleteLine(row) {
+    say("removed", profileOf(row, levelOf(row)));
     var value = row.querySelector("input[name=line_application]").value;
     restoreOption(value, applicationLabel(row));
     var next = row.nextElementSibling || row.previousElementSibling;
@@ -96,7 +121,14 @@
     body.appendChild(row);
     option.remove();
     addApplication.focus();
+    say("added", profileOf(row, selectedText(addLevel)));
   }
+
+  body.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select.tagName !== "SELECT") { return; }
+    say("changed", profileOf(select.closest("[data-profile-line]"), selectedText(select)));
+  });
 
   form.addEventListener("click", function (event) {
     var target = event.target.closest("button");
@@ -118,6 +150,7 @@
         r.remove();
       });
       addApplication.focus();
+      say("removed-all");
     }
   });
 })();
