@@ -117,10 +117,18 @@ def _targets(data: dict) -> list[str]:
     admin = data.get("admin")
     if admin:
         slowest = max(admin, key=lambda row: row["ms"])
-        ok = slowest["ms"] <= 1000 and all(row["status"] == 200 for row in admin)
+        over = [row for row in admin if row["ms"] > 1000]
+        failed = [row for row in admin if row["status"] != row.get("expected", 200)]
+        counts = sum(row.get("full_counts", 0) for row in admin)
+        ok = not over and not failed
+        detail = f"{len(admin)} pages; slowest: {slowest['page']} {_ms(slowest['ms'])}"
+        if over:
+            detail += "; over 1 s: " + ", ".join(f"{r['page']} {_ms(r['ms'])}" for r in over)
+        if failed:
+            detail += "; failed: " + ", ".join(f"{r['page']} (HTTP {r['status']})" for r in failed)
+        detail += f"; {counts} counts without a limit (see the admin table)"
         rows.append(
-            f"| admin at full size | slowest: {slowest['page']} {_ms(slowest['ms'])} | every "
-            f"page ≤ 1 s | {_verdict(ok)} |"
+            f"| admin at full size | {detail} | every page ≤ 1 s; no full counts | {_verdict(ok)} |"
         )
     return rows
 
@@ -209,8 +217,31 @@ def _search(search: dict) -> list[str]:
 
 
 def _admin(admin: list[dict]) -> list[str]:
-    rows = ["## The admin at full size", "", "| page | time | queries |", "|---|---|---|"]
+    rows = [
+        "## The admin at full size",
+        "",
+        "In process, as a superuser, median of the repetitions (a save: once). Every list,",
+        "its filters' first choices, the date hierarchy down to a day, the searches staff",
+        "type, the latest row's change page, the add page, and the biggest rows' pages.",
+        "“Counts” are COUNT queries without a LIMIT (the lists' own are capped at 10,001",
+        "rows); the slowest query is named when a page takes more than 250 ms.",
+        "",
+        "| page | time | queries | counts | slowest query |",
+        "|---|---|---|---|---|",
+    ]
+    section = None
     for row in admin:
-        status = "" if row["status"] == 200 else f" (HTTP {row['status']})"
-        rows.append(f"| {row['page']}{status} | {_ms(row['ms'])} | {row['queries']} |")
+        if row.get("section") != section:
+            section = row.get("section")
+            if section:
+                rows.append(f"| **`{section}`** | | | | |")
+        status = "" if row["status"] == row.get("expected", 200) else f" (HTTP {row['status']})"
+        slowest = ""
+        if row["ms"] > 250 and row.get("slowest_sql"):
+            sql = row["slowest_sql"].replace("|", "\\|").replace("`", "'")
+            slowest = f"{_ms(row['slowest_sql_ms'])}: `{sql[:160]}…`"
+        rows.append(
+            f"| {row['page']}{status} | {_ms(row['ms'])} | {row['queries']} | "
+            f"{row.get('full_counts', 0)} | {slowest} |"
+        )
     return rows
