@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -884,7 +885,17 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma list: pages,http,logins,search,admin")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--note", default="", help="a sentence about the conditions")
+    parser.add_argument("--data", help="also keep the figures in this JSON file")
+    parser.add_argument(
+        "--render", help="write --out again from a JSON file of --data (after editing notes.md)"
+    )
     args = parser.parse_args()
+    if args.render:
+        data = json.loads(Path(args.render).read_text())
+        if "http" in data:
+            data["http"] = {int(clients): row for clients, row in data["http"].items()}
+        report(data, Path(args.out))
+        return
     wrk = None if args.no_http else ensure_wrk()
     configure(args)
     from django.core.management import call_command
@@ -935,6 +946,8 @@ def main() -> None:
         finally:
             server.stop()
     data["load_end"] = load()
+    if args.data:
+        Path(args.data).write_text(json.dumps(data, indent=1, default=str))
     report(data, Path(args.out))
 
 
