@@ -38,6 +38,8 @@ def render(data: dict) -> str:
     lines += ["", *_targets(data)]
     if "pages" in data:
         lines += ["", *_pages(data["pages"])]
+    if "cpu" in data:
+        lines += ["", *_cpu(data["cpu"])]
     if "http" in data:
         lines += ["", *_http(data["http"], data.get("memory", []))]
     if "logins" in data:
@@ -147,6 +149,26 @@ def _pages(pages: list[dict]) -> list[str]:
         rows.append(
             f"| {row['page']} | {small['queries']} / {large['queries']} | "
             f"{_ms(small['ms'])} / {_ms(large['ms'])} | {small['kb']:.0f} / {large['kb']:.0f} KB |"
+        )
+    return rows
+
+
+def _cpu(cpu: list[dict]) -> list[str]:
+    bare = cpu[0]["cpu_ms"] or 1
+    rows = [
+        "## CPU per request, in process",
+        "",
+        "The web process's own CPU time per request (Django's test client, no network),",
+        "and the part spent drawing templates; the database's wall time beside it. A page's",
+        "throughput against the bare view's is at best about the inverse of the CPU ratio.",
+        "",
+        "| what | CPU per request | × bare | templates | queries | database (wall) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in cpu:
+        rows.append(
+            f"| {row['what']} | {row['cpu_ms']:.1f} ms | {row['cpu_ms'] / bare:.1f}× | "
+            f"{row['templates_ms']:.1f} ms | {row['queries']} | {row['database_ms']:.1f} ms |"
         )
     return rows
 

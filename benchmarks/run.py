@@ -267,6 +267,65 @@ def page_costs(people: dict, repeat: int) -> list[dict]:
     return rows
 
 
+def cpu_breakdown(people: dict, repeat: int) -> list[dict]:
+    """CPU time per request in this process (no network, no other process's time): the
+    bare view against /account/ and /users/, and the part spent drawing templates."""
+    from django.db import connection
+    from django.template.backends.django import Template
+    from django.test.utils import CaptureQueriesContext
+
+    spent = {"templates": 0.0, "depth": 0}
+    original = Template.render
+
+    def timed_render(self, *args, **kwargs):
+        spent["depth"] += 1
+        started = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["depth"] -= 1
+            if not spent["depth"]:
+                spent["templates"] += time.process_time() - started
+
+    rows = []
+    Template.render = timed_render
+    try:
+        for label, url, key in (
+            ("bare view", "/bench/bare/", "rows10"),
+            ("/account/", "/account/", "rows10"),
+            ("/users/ (manager)", "/users/", "manager10"),
+        ):
+            client = signed_in_client(people[key])
+            for _ in range(5):
+                client.get(url)
+            spent["templates"] = 0.0
+            count = max(repeat, 20)
+            database = 0.0
+            started = time.process_time()
+            for _ in range(count):
+                with CaptureQueriesContext(connection) as captured:
+                    client.get(url)
+                database += sum(float(q["time"]) for q in captured)
+            cpu = (time.process_time() - started) * 1000 / count
+            rows.append(
+                {
+                    "what": label,
+                    "cpu_ms": cpu,
+                    "templates_ms": spent["templates"] * 1000 / count,
+                    "queries": len(captured),
+                    "database_ms": database * 1000 / count,
+                }
+            )
+            print(
+                f"  {label}: {cpu:.1f} CPU ms per request, templates "
+                f"{rows[-1]['templates_ms']:.1f} ms, {len(captured)} queries",
+                flush=True,
+            )
+    finally:
+        Template.render = original
+    return rows
+
+
 # --- 2. Throughput with wrk -------------------------------------------------------------------
 
 
@@ -926,6 +985,8 @@ def main() -> None:
     if wanted("pages"):
         print("Pages at 10 and 1,000 rows…", flush=True)
         data["pages"] = page_costs(people, args.repeat)
+        print("CPU per request, in process…", flush=True)
+        data["cpu"] = cpu_breakdown(people, args.repeat)
     if wanted("search"):
         print("Structure search…", flush=True)
         data["search"] = search_times(args.repeat)

@@ -172,3 +172,21 @@ def test_rare_value_filters_read_their_own_index_in_the_lists_order(
     assert len(listing) == 1, listing
     plan = _explain(listing[0])
     assert index in plan, plan
+
+
+def test_common_words_are_matched_by_a_scan_with_the_same_rows(rows, monkeypatch):
+    make_structure("Martin Martin SARL")
+    make_structure("Lyon Martinez")
+    typed = ["martin", "martin lyon", "boulang martin lyon", "mart sarl", "lyon"]
+    expected = {q: sorted(s.pk for s in selectors.search_structures(q).object_list) for q in typed}
+    # Every word counts as common: a scan, or the first word by the index and the
+    # others checked by LIKE on its rows; the same structures either way.
+    monkeypatch.setattr(selectors, "SCAN_ABOVE_ESTIMATE", 0)
+    for query in typed:
+        with CaptureQueriesContext(connection) as captured:
+            found = selectors.search_structures(query)
+        assert sorted(s.pk for s in found.object_list) == expected[query], query
+        reading = [q["sql"] for q in captured if "LIKE" in q["sql"]]
+        assert reading, query
+        if " " not in query:
+            assert any("max_parallel_workers_per_gather" in q["sql"] for q in captured)
