@@ -207,7 +207,7 @@ def _http(http: dict, memory: list) -> list[str]:
 
 def _logins(logins: dict) -> list[str]:
     p = logins["params"]
-    return [
+    rows = [
         "## Password logins",
         "",
         f"`wrk`, 4 clients, random users among 2,000 of the generated ones, Argon2id "
@@ -223,6 +223,14 @@ def _logins(logins: dict) -> list[str]:
         f"| logins per web-worker CPU-second | {logins['per_cpu_second']:.1f} |",
         f"| raw argon2-cffi verifies per CPU-second | {logins['raw_per_cpu_second']:.1f} |",
     ]
+    if "in_process_cpu_ms" in logins:
+        rows.append(
+            f"| in process (one client, no network): CPU per login | "
+            f"{logins['in_process_cpu_ms']:.1f} ms, of which Argon2 "
+            f"{logins['in_process_argon2_ms']:.1f} ms; {logins['in_process_queries']:.0f} "
+            "queries |"
+        )
+    return rows
 
 
 def _search(search: dict) -> list[str]:

@@ -514,7 +514,53 @@ def login_rates(server: Gunicorn, wrk: str, duration: int, work: Path) -> dict:
     result["per_cpu_second"] = result["succeeded"] / cpu if cpu else 0
     result["raw_per_cpu_second"] = raw_rate
     result["params"] = params
+    result.update(_login_in_process(emails[:60]))
     return result
+
+
+def _login_in_process(emails: list[str]) -> dict:
+    """One process, one client: the CPU time of a password step and its Argon2 part."""
+    import argon2
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from chorus_portal import datagen
+
+    spent = {"argon2": 0.0}
+    original = argon2.PasswordHasher.verify
+
+    def verify(self, *args, **kwargs):
+        started = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["argon2"] += time.process_time() - started
+
+    client = Client()
+    for email in emails[:10]:  # the first requests of a process load and compile
+        client.cookies.clear()
+        client.post("/accounts/login/", {"login": email, "password": datagen.PASSWORD})
+    argon2.PasswordHasher.verify = verify
+    try:
+        done, queries, started = 0, 0, time.process_time()
+        for email in emails[10:]:
+            client.cookies.clear()
+            with CaptureQueriesContext(connection) as captured:
+                answer = client.post(
+                    "/accounts/login/", {"login": email, "password": datagen.PASSWORD}
+                )
+            if answer.status_code == 302:
+                done += 1
+                queries += len(captured)
+        cpu = time.process_time() - started
+    finally:
+        argon2.PasswordHasher.verify = original
+    return {
+        "in_process_cpu_ms": cpu * 1000 / done if done else float("nan"),
+        "in_process_argon2_ms": spent["argon2"] * 1000 / done if done else float("nan"),
+        "in_process_queries": queries / done if done else 0,
+    }
 
 
 # --- 4. Search -------------------------------------------------------------------------------
