@@ -161,6 +161,11 @@ ADMIN_FILTERS = [
     (AFFILIATIONS, {"whole_structure__exact": "0"}, "admin_affiliation_services_only"),
     (PROFILES, {"application__exact": "commitments"}, "admin_authorization_application"),
     (PROFILES, {"level__exact": "consultation"}, "admin_authorization_level"),
+    (
+        "admin:affiliations_request_changelist",
+        {"kind__exact": "affiliation"},
+        "admin_request_newest",
+    ),
 ]
 
 

@@ -32,6 +32,8 @@ INDEXES = {
     "admin_structure_inactive_by_name": (
         "affiliations_structure (company_name, id) WHERE status = 'inactive'"
     ),
+    # Requests, newest first (the list and each of its filters).
+    "admin_request_newest": "affiliations_request (created_at DESC, id DESC)",
     # The activity log, newest first: one action, or one IP address.
     "admin_log_action_by_time": "activity_activitylog (action, created_at DESC, id DESC)",
     "admin_log_ip": "activity_activitylog (ip)",
