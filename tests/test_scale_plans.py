@@ -206,3 +206,18 @@ def test_common_words_are_matched_by_a_scan_with_the_same_rows(rows, monkeypatch
         assert reading, query
         if " " not in query:
             assert any("max_parallel_workers_per_gather" in q["sql"] for q in captured)
+
+
+def test_the_log_search_by_ip_reads_its_index_in_time_order(staff_client, rows):
+    with CaptureQueriesContext(connection) as captured:
+        response = staff_client.get(
+            reverse("admin:activity_activitylog_changelist"), {"q": "192.0.2.7"}
+        )
+    assert response.context["cl"].result_count == 1
+    listing = [
+        q["sql"]
+        for q in captured
+        if 'FROM "activity_activitylog"' in q["sql"] and " ORDER BY " in q["sql"]
+    ]
+    assert listing
+    assert "admin_log_ip_by_time" in _explain(listing[-1])

@@ -36,7 +36,7 @@ INDEXES = {
     "admin_request_newest": "affiliations_request (created_at DESC, id DESC)",
     # The activity log, newest first: one action, or one IP address.
     "admin_log_action_by_time": "activity_activitylog (action, created_at DESC, id DESC)",
-    "admin_log_ip": "activity_activitylog (ip)",
+    "admin_log_ip_by_time": "activity_activitylog (ip, created_at DESC, id DESC)",
 }
 
 
