@@ -62,7 +62,7 @@ def render(data: dict) -> str:
     if "search" in data:
         lines += ["", *_search(data["search"])]
     if "admin" in data:
-        lines += ["", *_admin(data["admin"])]
+        lines += ["", *_admin(data["admin"], data.get("admin_load"))]
     if NOTES.exists():
         lines += ["", NOTES.read_text().rstrip()]
     return "\n".join(lines) + "\n"
@@ -290,10 +290,15 @@ def _search(search: dict) -> list[str]:
     return rows
 
 
-def _admin(admin: list[dict]) -> list[str]:
+def _admin(admin: list[dict], load: str | None = None) -> list[str]:
     rows = [
         "## The admin at full size",
         "",
+        *(
+            [f"Measured in a run of this part alone (load average {load}; see the notes).", ""]
+            if load
+            else []
+        ),
         "In process, as a superuser, median of the repetitions (a save: once): wall time,",
         "the web process's CPU time and the database's (the sum of its queries' times).",
         "Every list, its filters' first choices, the date hierarchy down to a day, the",
