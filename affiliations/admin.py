@@ -30,19 +30,21 @@ from .search import fold
 
 
 class StructureIdentifierFilter(InputFilter):
-    """Requests of one structure, found by its identifier (an indexed, exact match)."""
+    """Rows of one structure, found by its identifier (an indexed, exact match)."""
 
     title = _("structure")
     input_label = _("Identifier (SIRET…)")
     parameter_name = "structure_identifier"
-    lookup = "structure__identifier"
 
     def queryset(self, request, queryset):
         value = (self.value() or "").strip().upper()
         if not value:
             return queryset
-        compact = re.sub(r"[\s.]", "", value)
-        return queryset.filter(Q(**{self.lookup: value}) | Q(**{self.lookup: compact}))
+        # The structures first, by their identifier's index; then the rows by their own
+        # structure column (a join under an OR made PostgreSQL join whole tables).
+        identifiers = {value, re.sub(r"[\s.]", "", value)}
+        found = Structure.objects.filter(identifier__in=identifiers).values_list("pk", flat=True)
+        return queryset.filter(structure_id__in=list(found[:50]))
 
 
 SERVICES_SHOWN = 20
@@ -255,6 +257,9 @@ class AffiliationAdmin(admin.ModelAdmin):
     search_help_text = _("A login address (exact) or a structure's identifier (exact).")
     list_select_related = ("user", "structure")
     show_full_result_count = False
+    # Newest first, by the primary key: the model's order (the structure's name) joined
+    # and sorted a million rows, or read the names' index until a rare status turned up.
+    ordering = ("-pk",)
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.filter(_person_or_structure(search_term)), False
@@ -342,7 +347,13 @@ class NeedsStaffFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "yes":
             return queryset
-        return needs_staff(queryset)
+        # Read once (capped like the lists' counts), then listed and counted by id: the
+        # two subqueries per pending request otherwise run for the count and the page.
+        ids = list(needs_staff(queryset).order_by().values_list("pk", flat=True)[:NEEDS_STAFF_CAP])
+        return queryset.filter(pk__in=ids)
+
+
+NEEDS_STAFF_CAP = 10_000
 
 
 def needs_staff(queryset):
@@ -383,17 +394,29 @@ class RequestAdmin(admin.ModelAdmin):
     change_form_template = "admin/affiliations/request/change_form.html"
 
     def get_search_results(self, request, queryset, search_term):
+        """A number, an address or an identifier, each looked up first in its own index:
+        the list is then filtered on the request's own columns. (Joins on either side of
+        an OR made PostgreSQL read every request, user and structure: seconds.)"""
+        from accounts.models import User
+
         term = search_term.strip()
         if not term:
             return queryset, False
-        condition = Q(structure__identifier=re.sub(r"[\s.]", "", term.upper()))
-        condition |= Q(structure__identifier=term.upper())
+        upper = term.upper()
+        identifiers = {upper, re.sub(r"[\s.]", "", upper)}
+        structures = list(
+            Structure.objects.filter(identifier__in=identifiers).values_list("pk", flat=True)[:50]
+        )
+        condition = Q(structure_id__in=structures) if structures else Q(pk__in=[])
         number = term.removeprefix("#")
         if number.isdigit() and len(number) < 19:
             condition |= Q(pk=int(number))
         email = lookup_key(term) if "@" in term else None
-        if email:
-            condition |= Q(requester__email=email)
+        requester = (
+            User.objects.filter(email=email).values_list("pk", flat=True).first() if email else None
+        )
+        if requester is not None:
+            condition |= Q(requester_id=requester)
         return queryset.filter(condition), False
 
     def has_add_permission(self, request):

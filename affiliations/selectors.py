@@ -176,8 +176,12 @@ def parse_structure_query(query: str) -> StructureQuery:
     )
 
 
-def matching_structures(queryset: QuerySet, parsed: StructureQuery) -> QuerySet:
-    """`queryset` narrowed to what `parsed` asks for (in no order)."""
+def matching_structures(
+    queryset: QuerySet, parsed: StructureQuery, *, scanned: frozenset[str] = frozenset()
+) -> QuerySet:
+    """`queryset` narrowed to what `parsed` asks for (in no order). The `scanned` terms
+    are matched by LIKE rather than PostgreSQL's full-text index: the same rows (see
+    `_scanned_terms`)."""
     if parsed.is_empty and parsed.ignored:
         return queryset.none()  # only short words: nothing to look for
     if parsed.kinds:
@@ -185,11 +189,79 @@ def matching_structures(queryset: QuerySet, parsed: StructureQuery) -> QuerySet:
     if parsed.identifier_types:
         queryset = queryset.filter(identifier_type__in=parsed.identifier_types)
     if parsed.terms or parsed.compact_identifier:
-        condition = Q(search_text__word_prefixes=parsed.terms) if parsed.terms else Q()
+        indexed = tuple(term for term in parsed.terms if term not in scanned)
+        condition = Q()
+        if indexed:
+            condition &= Q(search_text__word_prefixes=indexed)
+        if scanned:
+            condition &= Q(search_text__word_prefixes_scan=tuple(sorted(scanned)))
         if parsed.compact_identifier:
             condition |= Q(search_text__word_prefixes=(parsed.compact_identifier,))
         queryset = queryset.filter(condition)
     return queryset
+
+
+# Past this many estimated matches (5 % of a million structures), the table is read until
+# the cap is reached (about SEARCH_COUNT_CAP / 5 % = 20,000 rows at most, a few
+# milliseconds) rather than through the full-text index, whose cost is every row of the
+# word's list (100,000 for "sarl": tens of milliseconds).
+SCAN_ABOVE_ESTIMATE = 50_000
+
+
+def _estimated_rows(queryset: QuerySet) -> float:
+    from django.db import connections
+
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def _scanned_terms(queryset: QuerySet, parsed: StructureQuery) -> tuple[frozenset[str], bool]:
+    """The terms better matched by LIKE than by the full-text index, and whether the whole
+    search is then a scan stopping at the cap.
+
+    The full-text index reads the whole list of rows of each word typed: 100,000 for
+    "sarl", tens of milliseconds. On PostgreSQL, from its estimates (the words'
+    statistics): when the matches are many, the table is read until the cap is reached
+    (about SEARCH_COUNT_CAP / 5 % = 20,000 rows at most); when they are few, the rarest
+    term is found by the index and the very common ones are checked on its rows only."""
+    from django.db import connections
+
+    if connections[queryset.db].vendor != "postgresql" or not parsed.terms:
+        return frozenset(), False
+    base = Structure.objects.all()
+    common = {
+        term
+        for term in parsed.terms
+        if _estimated_rows(base.filter(search_text__word_prefixes=(term,))) >= SCAN_ABOVE_ESTIMATE
+    }
+    if not common:
+        return frozenset(), False
+    if common == set(parsed.terms) and not parsed.compact_identifier:
+        if len(common) == 1 or _estimated_rows(matching_structures(queryset, parsed)) >= (
+            SCAN_ABOVE_ESTIMATE
+        ):
+            return frozenset(common), True
+        # Common words whose combination is rare: the first stays in the index.
+        common.discard(parsed.terms[0])
+    return frozenset(common), False
+
+
+def _read_without_parallel_workers(queryset) -> list:
+    """PostgreSQL expects a scan of the whole table (it cannot know the scan stops at the
+    cap) and starts parallel workers, which cost more than the few thousand rows read."""
+    from django.db import connections, transaction
+
+    with transaction.atomic(using=queryset.db):
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        return list(queryset)
 
 
 def search_structures(query: str, *, page=None) -> Page:
@@ -204,8 +276,11 @@ def search_structures(query: str, *, page=None) -> Page:
     of those it read: nobody pages through a thousand structures, they type one more word.
     """
     parsed = parse_structure_query(query)
-    matches = matching_structures(Structure.objects.filter(status=StructureStatus.ACTIVE), parsed)
-    found = list(matches.order_by().values_list("pk", "company_name")[: SEARCH_COUNT_CAP + 1])
+    active = Structure.objects.filter(status=StructureStatus.ACTIVE)
+    scanned, scan_only = _scanned_terms(active, parsed)
+    matches = matching_structures(active, parsed, scanned=scanned)
+    first = matches.order_by().values_list("pk", "company_name")[: SEARCH_COUNT_CAP + 1]
+    found = _read_without_parallel_workers(first) if scan_only else list(first)
     capped = len(found) > SEARCH_COUNT_CAP
     # Sorted here, accents and case aside, rather than by the database: an ORDER BY
     # company_name tempts PostgreSQL into reading its name index in order until it

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -266,6 +267,65 @@ def page_costs(people: dict, repeat: int) -> list[dict]:
     return rows
 
 
+def cpu_breakdown(people: dict, repeat: int) -> list[dict]:
+    """CPU time per request in this process (no network, no other process's time): the
+    bare view against /account/ and /users/, and the part spent drawing templates."""
+    from django.db import connection
+    from django.template.backends.django import Template
+    from django.test.utils import CaptureQueriesContext
+
+    spent = {"templates": 0.0, "depth": 0}
+    original = Template.render
+
+    def timed_render(self, *args, **kwargs):
+        spent["depth"] += 1
+        started = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["depth"] -= 1
+            if not spent["depth"]:
+                spent["templates"] += time.process_time() - started
+
+    rows = []
+    Template.render = timed_render
+    try:
+        for label, url, key in (
+            ("bare view", "/bench/bare/", "rows10"),
+            ("/account/", "/account/", "rows10"),
+            ("/users/ (manager)", "/users/", "manager10"),
+        ):
+            client = signed_in_client(people[key])
+            for _ in range(5):
+                client.get(url)
+            spent["templates"] = 0.0
+            count = max(repeat, 20)
+            database = 0.0
+            started = time.process_time()
+            for _ in range(count):
+                with CaptureQueriesContext(connection) as captured:
+                    client.get(url)
+                database += sum(float(q["time"]) for q in captured)
+            cpu = (time.process_time() - started) * 1000 / count
+            rows.append(
+                {
+                    "what": label,
+                    "cpu_ms": cpu,
+                    "templates_ms": spent["templates"] * 1000 / count,
+                    "queries": len(captured),
+                    "database_ms": database * 1000 / count,
+                }
+            )
+            print(
+                f"  {label}: {cpu:.1f} CPU ms per request, templates "
+                f"{rows[-1]['templates_ms']:.1f} ms, {len(captured)} queries",
+                flush=True,
+            )
+    finally:
+        Template.render = original
+    return rows
+
+
 # --- 2. Throughput with wrk -------------------------------------------------------------------
 
 
@@ -454,7 +514,53 @@ def login_rates(server: Gunicorn, wrk: str, duration: int, work: Path) -> dict:
     result["per_cpu_second"] = result["succeeded"] / cpu if cpu else 0
     result["raw_per_cpu_second"] = raw_rate
     result["params"] = params
+    result.update(_login_in_process(emails[:60]))
     return result
+
+
+def _login_in_process(emails: list[str]) -> dict:
+    """One process, one client: the CPU time of a password step and its Argon2 part."""
+    import argon2
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from chorus_portal import datagen
+
+    spent = {"argon2": 0.0}
+    original = argon2.PasswordHasher.verify
+
+    def verify(self, *args, **kwargs):
+        started = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["argon2"] += time.process_time() - started
+
+    client = Client()
+    for email in emails[:10]:  # the first requests of a process load and compile
+        client.cookies.clear()
+        client.post("/accounts/login/", {"login": email, "password": datagen.PASSWORD})
+    argon2.PasswordHasher.verify = verify
+    try:
+        done, queries, started = 0, 0, time.process_time()
+        for email in emails[10:]:
+            client.cookies.clear()
+            with CaptureQueriesContext(connection) as captured:
+                answer = client.post(
+                    "/accounts/login/", {"login": email, "password": datagen.PASSWORD}
+                )
+            if answer.status_code == 302:
+                done += 1
+                queries += len(captured)
+        cpu = time.process_time() - started
+    finally:
+        argon2.PasswordHasher.verify = original
+    return {
+        "in_process_cpu_ms": cpu * 1000 / done if done else float("nan"),
+        "in_process_argon2_ms": spent["argon2"] * 1000 / done if done else float("nan"),
+        "in_process_queries": queries / done if done else 0,
+    }
 
 
 # --- 4. Search -------------------------------------------------------------------------------
@@ -503,53 +609,298 @@ def search_times(repeat: int) -> dict:
 
 # --- 5. The admin ---------------------------------------------------------------------------------
 
+# What staff type in each list's search box (placeholders filled from the data).
+ADMIN_SEARCHES = {
+    "accounts.user": ["martin", "jean martin", "{email}", "zzz"],
+    "account.emailaddress": ["{email}"],
+    "affiliations.structure": [
+        "boulangerie martin",
+        "sas",
+        "de",
+        "a",
+        "{siret}",
+        "{siren}",
+        "mairie publique lyon",
+        "centre hospitalier",
+    ],
+    "affiliations.service": ["comptabilite", "service achats", "{service_code}"],
+    "affiliations.affiliation": ["{email}", "{siret}", "durand"],
+    "affiliations.request": ["{email}", "{siret}", "{request_id}", "martin"],
+    "authorizations.authorization": ["{email}", "{siret}"],
+    "activity.activitylog": ["{email}", "{ip}", "martin"],
+    "mfa.emaildevice": ["{email}", "martin"],
+    "otp_totp.totpdevice": ["{email}"],
+    "django_otp_webauthn.webauthncredential": ["{email}"],
+    "notifications.event": ["facture", "{siret}"],
+    "chorus_portal.outgoingmail": ["{email}", "code"],
+}
+# Typed filters (InputFilter): their value.
+ADMIN_INPUTS = {"structure_identifier": "{siret}"}
+CHOICES_PER_FILTER = 3
+
+
+def _posted_form(response) -> dict:
+    """What a browser posts back from an admin change page left as it is."""
+
+    def fields(form) -> dict:
+        data = {}
+        for field in form:
+            if field.field.disabled:
+                continue
+            value = field.value()
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[field.html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[field.html_name] = [str(getattr(v, "pk", v)) for v in value]
+            else:
+                data[field.html_name] = str(getattr(value, "pk", value))
+        return data
+
+    data = fields(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        data.update(fields(inline.formset.management_form))
+        for form in inline.formset.forms:
+            data.update(fields(form))
+    data["_continue"] = "1"
+    return data
+
+
+def _with_context(client, url):
+    """A GET whose response carries its template context (as in the test runner)."""
+    from django.template import Template
+    from django.test.utils import instrumented_test_render
+
+    original = Template._render
+    Template._render = instrumented_test_render
+    try:
+        return client.get(url)
+    finally:
+        Template._render = original
+
+
+def _admin_values(people: dict) -> dict:
+    from activity.models import ActivityLog
+    from affiliations.models import Affiliation, Request, Service
+
+    big = (
+        Affiliation.objects.filter(user=people["manager1000"], role="main_manager")
+        .select_related("structure")
+        .first()
+        .structure
+    )
+    ip = (
+        ActivityLog.objects.filter(ip__isnull=False)
+        .order_by("-pk")
+        .values_list("ip", flat=True)
+        .first()
+    )
+    return {
+        "big": big,
+        "email": people["rows1000"].email,
+        "siret": big.identifier,
+        "siren": big.identifier[:9],
+        "service_code": Service.objects.filter(structure=big).values_list("code", flat=True)[0],
+        "request_id": Request.objects.order_by("-pk").values_list("pk", flat=True).first() or 1,
+        "ip": ip or "127.0.0.1",
+    }
+
+
+def admin_urls(people: dict, staff) -> list[tuple[str, str, str]]:
+    """(section, label, URL) of every page a staff member reaches: each list, each of its
+    filters' first choices, the date hierarchy down to a day, the searches, the change
+    page of the latest row (and of the biggest ones) and the add page."""
+    from django.contrib import admin
+    from django.contrib.admin.views.main import SEARCH_VAR
+    from django.test import RequestFactory
+    from django.urls import reverse
+
+    values = _admin_values(people)
+    urls = []
+    factory = RequestFactory()
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        section = f"{opts.app_label}.{opts.model_name}"
+        name = str(opts.verbose_name_plural).capitalize()
+        info = opts.app_label, opts.model_name
+        listing = reverse(f"admin:{info[0]}_{info[1]}_changelist")
+        urls.append((section, name, listing))
+        request = factory.get(listing)
+        request.user = staff
+        changelist = model_admin.get_changelist_instance(request)
+        for spec in changelist.filter_specs:
+            parameter = getattr(spec, "parameter_name", None)
+            if parameter in ADMIN_INPUTS:
+                value = ADMIN_INPUTS[parameter].format(**values)
+                urls.append(
+                    (section, f"{name}, filter {spec.title}", f"{listing}?{parameter}={value}")
+                )
+                continue
+            taken = 0
+            for choice in spec.choices(changelist):
+                query = choice.get("query_string", "?")
+                if choice.get("selected") or query in ("?", ""):
+                    continue
+                urls.append(
+                    (section, f"{name}, {spec.title}: {choice['display']}", f"{listing}{query}")
+                )
+                taken += 1
+                if taken == CHOICES_PER_FILTER:
+                    break
+        if model_admin.date_hierarchy:
+            field = model_admin.date_hierarchy
+            latest = model.objects.order_by(f"-{field}").values_list(field, flat=True).first()
+            if latest is not None:
+                parts = [("year", latest.year), ("month", latest.month), ("day", latest.day)]
+                for depth in range(1, 4):
+                    query = "&".join(f"{field}__{part}={v}" for part, v in parts[:depth])
+                    label = "/".join(str(v) for _, v in parts[:depth])
+                    urls.append((section, f"{name}, dates {label}", f"{listing}?{query}"))
+        if model_admin.get_search_fields(request):
+            for term in ADMIN_SEARCHES.get(section, ["martin"]):
+                typed = term.format(**values)
+                shown = "the SIRET" if term == "{siret}" else typed
+                query = urllib.parse.urlencode({SEARCH_VAR: typed})
+                urls.append((section, f"{name}, search “{shown}”", f"{listing}?{query}"))
+        latest = model.objects.order_by("-pk").first()
+        if latest is not None:
+            change = reverse(f"admin:{info[0]}_{info[1]}_change", args=[latest.pk])
+            urls.append((section, f"{opts.verbose_name.capitalize()}, latest", change))
+        if model_admin.has_add_permission(request):
+            urls.append((section, f"{opts.verbose_name.capitalize()}, add", listing + "add/"))
+    big = values["big"]
+    urls += [
+        (
+            "affiliations.structure",
+            "Structure with 5,000 services",
+            reverse("admin:affiliations_structure_change", args=[big.pk]),
+        ),
+        (
+            "affiliations.service",
+            "Services of the structure with 5,000 services",
+            reverse("admin:affiliations_service_changelist") + f"?structure__id__exact={big.pk}",
+        ),
+        (
+            "affiliations.affiliation",
+            "Affiliations of the structure with 1,000 members",
+            reverse("admin:affiliations_affiliation_changelist")
+            + f"?structure__id__exact={big.pk}",
+        ),
+        (
+            "affiliations.request",
+            "Requests of the structure with 1,000 pending",
+            reverse("admin:affiliations_request_changelist")
+            + f"?structure_identifier={big.identifier}&status__exact=pending",
+        ),
+    ]
+    for key, label in (
+        ("rows1000", "User with 1,000 affiliations and 2,000 profiles"),
+        ("managermany", "User managing 1,000 structures"),
+        ("manager1000", "Main manager of the structure with 1,000 members"),
+    ):
+        urls.append(
+            (
+                "accounts.user",
+                label,
+                reverse("admin:accounts_user_change", args=[people[key].pk]),
+            )
+        )
+        for model_label, target, rows in (
+            ("affiliations.affiliation", "affiliations_affiliation", "affiliations"),
+            ("authorizations.authorization", "authorizations_authorization", "profiles"),
+        ):
+            urls.append(
+                (
+                    model_label,
+                    f"{label}: all their {rows}",
+                    reverse(f"admin:{target}_changelist") + f"?user__id__exact={people[key].pk}",
+                )
+            )
+    return urls
+
+
+def _full_counts(captured) -> int:
+    """COUNT queries without a LIMIT (LargeTablePaginator caps its own at 10,001 rows)."""
+    return sum(
+        1
+        for query in captured
+        if "COUNT(" in query["sql"].upper() and " LIMIT " not in query["sql"].upper()
+    )
+
 
 def admin_times(people: dict, repeat: int) -> list[dict]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from affiliations.models import Affiliation
+    from django.urls import reverse
 
     staff = signed_in_client(people["staff"])
+    rows = []
+
+    def timed(section, label, url, method="get", data=None):
+        if method == "get":
+            staff.get(url)
+        timings, cpu = [], []
+        for _ in range(repeat if method == "get" else 1):
+            with CaptureQueriesContext(connection) as captured:
+                started, started_cpu = time.perf_counter(), time.process_time()
+                response = getattr(staff, method)(url, data) if data else staff.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
+        rows.append(
+            {
+                "section": section,
+                "page": label,
+                "url": url,
+                "status": response.status_code,
+                "ms": statistics.median(timings),
+                "cpu_ms": statistics.median(cpu),
+                "database_ms": sum(float(q["time"]) for q in captured) * 1000,
+                "queries": len(captured),
+                "expected": 200 if method == "get" else 302,
+                "full_counts": _full_counts(captured),
+                "slowest_sql": max(captured, key=lambda q: float(q["time"]))["sql"][:300]
+                if len(captured)
+                else "",
+                "slowest_sql_ms": max((float(q["time"]) * 1000 for q in captured), default=0),
+            }
+        )
+        print(
+            f"  {label}: {rows[-1]['ms']:.0f} ms ({response.status_code}, "
+            f"{rows[-1]['queries']} queries)",
+            flush=True,
+        )
+        return response
+
+    from django.utils import translation
+
+    with translation.override("en"):
+        pages = admin_urls(people, people["staff"])
+    for section, label, url in pages:
+        timed(section, label, url)
+    # Saving the biggest pages as they are: the structure (its services are a list, not
+    # an inline) and the user (only their latest rows are inline forms).
+    from affiliations.models import Affiliation
+
     big = (
         Affiliation.objects.filter(user=people["manager1000"], role="main_manager")
         .values_list("structure_id", flat=True)
         .first()
     )
-    pages = [
-        ("Structures", "/admin/affiliations/structure/"),
-        ("Structures, search", "/admin/affiliations/structure/?q=boulangerie+martin"),
-        ("Structure with 5,000 services", f"/admin/affiliations/structure/{big}/change/"),
-        ("Services", "/admin/affiliations/service/"),
-        ("Users", "/admin/accounts/user/"),
-        ("Users, search", "/admin/accounts/user/?q=martin"),
-        ("User (1,000 affiliations)", f"/admin/accounts/user/{people['rows1000'].pk}/change/"),
-        ("Affiliations", "/admin/affiliations/affiliation/"),
-        ("Affiliations, search", "/admin/affiliations/affiliation/?q=durand"),
-        ("Requests", "/admin/affiliations/request/"),
-        ("Authorizations", "/admin/authorizations/authorization/"),
-        ("Activity log", "/admin/activity/activitylog/"),
-        ("Activity log, search", "/admin/activity/activitylog/?q=martin"),
-    ]
-    rows = []
-    for label, url in pages:
-        staff.get(url)
-        timings = []
-        for _ in range(repeat):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = staff.get(url)
-                timings.append((time.perf_counter() - started) * 1000)
-        rows.append(
-            {
-                "page": label,
-                "url": url,
-                "status": response.status_code,
-                "ms": statistics.median(timings),
-                "queries": len(captured),
-            }
-        )
-        print(f"  {label}: {rows[-1]['ms']:.0f} ms ({response.status_code})", flush=True)
+    for section, label, url in (
+        (
+            "affiliations.structure",
+            "Structure with 5,000 services, saved",
+            reverse("admin:affiliations_structure_change", args=[big]),
+        ),
+        (
+            "accounts.user",
+            "User with 1,000 affiliations, saved",
+            reverse("admin:accounts_user_change", args=[people["rows1000"].pk]),
+        ),
+    ):
+        timed(section, label, url, method="post", data=_posted_form(_with_context(staff, url)))
     return rows
 
 
@@ -571,9 +922,14 @@ def machine() -> dict:
     if meminfo.exists():
         kb = int(meminfo.read_text().split()[1])
         memory = f"{kb / 1024 / 1024:.0f} GiB"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        database = cursor.fetchone()[0].split(" on ")[0]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version()")
+            database = cursor.fetchone()[0].split(" on ")[0]
+    else:
+        database = connection.display_name
+        if connection.vendor == "sqlite":
+            database += " " + ".".join(map(str, connection.Database.sqlite_version_info))
     import django
 
     return {
@@ -637,7 +993,17 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma list: pages,http,logins,search,admin")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--note", default="", help="a sentence about the conditions")
+    parser.add_argument("--data", help="also keep the figures in this JSON file")
+    parser.add_argument(
+        "--render", help="write --out again from a JSON file of --data (after editing notes.md)"
+    )
     args = parser.parse_args()
+    if args.render:
+        data = json.loads(Path(args.render).read_text())
+        if "http" in data:
+            data["http"] = {int(clients): row for clients, row in data["http"].items()}
+        report(data, Path(args.out))
+        return
     wrk = None if args.no_http else ensure_wrk()
     configure(args)
     from django.core.management import call_command
@@ -668,6 +1034,8 @@ def main() -> None:
     if wanted("pages"):
         print("Pages at 10 and 1,000 rows…", flush=True)
         data["pages"] = page_costs(people, args.repeat)
+        print("CPU per request, in process…", flush=True)
+        data["cpu"] = cpu_breakdown(people, args.repeat)
     if wanted("search"):
         print("Structure search…", flush=True)
         data["search"] = search_times(args.repeat)
@@ -688,6 +1056,8 @@ def main() -> None:
         finally:
             server.stop()
     data["load_end"] = load()
+    if args.data:
+        Path(args.data).write_text(json.dumps(data, indent=1, default=str))
     report(data, Path(args.out))
 
 

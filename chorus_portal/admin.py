@@ -84,6 +84,7 @@ class PortalTOTPDeviceAdmin(TOTPDeviceAdmin):
     theirs from My multi-factor authentication (mailed, logged); staff remove them with
     the users' action "Reset the authenticator application and security keys"."""
 
+    paginator = LargeTablePaginator  # one per person who adds an app: up to millions
     list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
     show_full_result_count = False
     search_fields = ("user__email",)

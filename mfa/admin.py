@@ -4,6 +4,8 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from accounts.emails import lookup_key
+from accounts.models import User
 from chorus_portal.admin_paginator import LargeTablePaginator
 
 from . import factors
@@ -17,7 +19,9 @@ class EmailDeviceAdmin(admin.ModelAdmin):
     list_display = ("user", "confirmed", "throttling_failure_count", "locked_at", "last_used_at")
     list_filter = ("confirmed",)
     search_fields = ("user__email",)
+    search_help_text = _("A login address (exact).")
     list_select_related = ("user",)
+    show_full_result_count = False
     fields = (
         "user",
         "name",
@@ -29,6 +33,18 @@ class EmailDeviceAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ["unlock"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # 1.1 million devices: the address is looked up exactly (the unique index), not
+        # matched anywhere in every address.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        email = lookup_key(term)
+        user = User.objects.filter(email=email).values_list("pk", flat=True).first()
+        if email is None or user is None:
+            return queryset.none(), False
+        return queryset.filter(user_id=user), False
 
     def has_add_permission(self, request):
         return False

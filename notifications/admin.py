@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from chorus_portal.admin_paginator import LargeTablePaginator
+
 from .models import Event
 from .services import publish_event
 
@@ -42,6 +44,8 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["application", "published_at"]
     search_fields = ["title", "kind", "structure__company_name", "structure__identifier"]
     list_select_related = ["structure", "service"]
+    paginator = LargeTablePaginator  # no COUNT(*) of millions of rows
+    show_full_result_count = False
     raw_id_fields = ["structure", "service", "published_by"]
 
     def get_form(self, request, obj=None, **kwargs):

@@ -181,3 +181,55 @@ def test_lists_count_exactly_up_to_ten_thousand_rows_then_estimate(staff_client,
         assert counted >= 6  # the planner's estimate, never below what was read
     else:
         assert counted == 8  # exact elsewhere
+
+
+def _queries(client, url) -> int:
+    client.get(url)  # the first request of a session settles its own rows
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_a_structure_with_many_services_lists_a_few_and_saves(staff_client, settings):
+    few, many = make_structure("Petite", services=3), make_structure("Grande", services=60)
+    url = reverse("admin:affiliations_structure_change", args=[many.pk])
+    response = staff_client.get(url)
+    html = response.content.decode()
+    assert "The first 20 of 60 services, by code" in html
+    assert f"/admin/affiliations/service/?structure__id__exact={many.pk}" in html
+    # Its services are a list behind the link, not forms: the page's size does not follow them.
+    assert not response.context["inline_admin_formsets"]
+    few_url = reverse("admin:affiliations_structure_change", args=[few.pk])
+    assert _queries(staff_client, url) == _queries(staff_client, few_url)
+    listed = staff_client.get(
+        reverse("admin:affiliations_service_changelist"), {"structure__id__exact": many.pk}
+    )
+    assert listed.context["cl"].result_count == 60
+
+    # Saved with fewer fields allowed than it has services: nothing refuses it.
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 40
+    data = _change_form_data(response)
+    data["company_name"] = "Grande Mairie"
+    saved = staff_client.post(url, data)
+    assert saved.status_code == 302
+    many.refresh_from_db()
+    assert many.company_name == "Grande Mairie" and many.services.count() == 60
+
+
+def test_a_users_page_makes_as_many_queries_for_25_rows_as_for_3(staff_client):
+    def person(email, count):
+        user = make_user(email)
+        for index in range(count):
+            structure = make_structure(f"{email} {index}", services=1)
+            attach(user, structure)
+            Authorization.objects.create(
+                user=user,
+                structure=structure,
+                service=structure.services.first(),
+                application="commitments",
+                level="modification",
+            )
+        return reverse("admin:accounts_user_change", args=[user.pk])
+
+    few, many = person("few@example.fr", 3), person("many@example.fr", 25)
+    assert _queries(staff_client, many) == _queries(staff_client, few)

@@ -86,7 +86,9 @@ def test_request_form_with_a_large_structure(signed_in, alice, size):
 def test_structure_search(signed_in, alice, size):
     many_structures(size, "6")
     url = reverse("affiliations:affiliation-request")
-    assert count_queries(signed_in(alice), url, {"q": "société 6"}) == 6
+    # On PostgreSQL, one more: the planner's estimate of the word's matches (EXPLAIN).
+    estimates = 1 if connection.vendor == "postgresql" else 0
+    assert count_queries(signed_in(alice), url, {"q": "société 6"}) == 6 + estimates
 
 
 @pytest.mark.parametrize("size", [10, 1000])

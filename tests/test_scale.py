@@ -252,6 +252,14 @@ def test_an_ended_session_is_gone_from_the_cache_too(alice, mailoutbox, settings
 # --- Production defaults ----------------------------------------------------------------------
 
 
+def test_expired_sessions_are_cleared_daily_by_the_schedule():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    scheduled = [line for line in readme.splitlines() if "manage.py clearsessions" in line]
+    assert scheduled and scheduled[0].startswith("| daily |")
+
+
 def test_connections_persist_with_health_checks(settings):
     database = settings.DATABASES["default"]
     assert database["CONN_MAX_AGE"] == 600

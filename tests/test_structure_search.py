@@ -102,8 +102,13 @@ def test_the_search_reads_at_most_the_cap_and_sorts_no_more(lyon):
     with CaptureQueriesContext(connection) as captured:
         page = selectors.search_structures("lyon")
         assert page.paginator.count == 3 and len(page.object_list) == 3
-    assert len(captured) == 2  # the matches' ids and names, then the page's rows
-    ids_sql, rows_sql = (q["sql"].upper() for q in captured)
+    # On PostgreSQL, first the planner's estimate of each word's matches (EXPLAIN): a
+    # very common word is read by a scan stopping at the cap rather than by the index.
+    estimates = [q["sql"] for q in captured if q["sql"].startswith("EXPLAIN")]
+    assert len(estimates) == (1 if connection.vendor == "postgresql" else 0)
+    reads = [q for q in captured if not q["sql"].startswith("EXPLAIN")]
+    assert len(reads) == 2  # the matches' ids and names, then the page's rows
+    ids_sql, rows_sql = (q["sql"].upper() for q in reads)
     assert "LIMIT 1001" in ids_sql and "ORDER BY" not in ids_sql
     assert "COUNT(" not in ids_sql + rows_sql
     assert "ORDER BY" not in rows_sql and " IN (" in rows_sql
