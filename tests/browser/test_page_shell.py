@@ -40,6 +40,11 @@ def test_the_header_menu_on_a_phone(portal, page):
     expect(button).to_be_visible()
     expect(menu).to_be_hidden()
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    # The "Account menu" skip link leads to the menu button, the account menu being hidden.
+    skip = page.get_by_role("link", name="Menu du compte")
+    skip.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_be_focused()
 
     button.click()
     expect(menu).to_be_visible()
@@ -142,35 +147,63 @@ def _switch(page, input_id: str) -> tuple[str, str, str]:
     )
 
 
+WORDS = {
+    "fr": {
+        "on": "Activé",
+        "off": "Désactivé",
+        "accessibility": "Accessibilité activée",
+        "survey": "J'accepte que l'AIFE m'envoie des enquêtes de satisfaction",
+        "no photo": "Pas de photo",
+        "refresh": "Actualiser pour voir les changements",
+        "code": "Code de sécurité",
+    },
+    "en": {
+        "on": "Enabled",
+        "off": "Disabled",
+        "accessibility": "Accessibility enabled",
+        "survey": "I agree that the AIFE may send me satisfaction surveys",
+        "no photo": "No photo",
+        "refresh": "Refresh to view changes",
+        "code": "Security code",
+    },
+}
+
+
 @pytest.mark.parametrize("accessible", [False, True], ids=["normal", "accessible"])
-def test_the_preferences_switches_turn_green_and_say_their_state(portal, page, accessible):
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_preferences_switches_turn_green_and_say_their_state(
+    portal, page, language, accessible
+):
     from accounts.models import User
 
+    words = WORDS[language]
     User.objects.filter(email=MANAGER).update(
-        accessibility_enabled=accessible, survey_consent=False
+        accessibility_enabled=accessible, survey_consent=False, language=language
     )
-    sign_in(page, portal.url, MANAGER, DEMO_PASSWORD)
+    sign_in(page, portal.url, MANAGER, DEMO_PASSWORD, code_label=words["code"])
     page.goto(f"{portal.url}/account/")
     classes = page.locator("html").get_attribute("class") or ""
     assert ("portal-accessible" in classes) is accessible
 
-    # Off: the DSFR's outline, "Désactivé" written under it.
+    # Off: the DSFR's outline, "Disabled" written under it.
     background, content, _ = _switch(page, "id_survey_consent")
     assert background != GREEN
-    assert content.startswith('"Désactivé"')
+    assert content.startswith(f'"{words["off"]}"')
     if accessible:
         background, content, colour = _switch(page, "id_accessibility_enabled")
         assert (background, colour) == (GREEN, GREEN)
-        assert content.startswith('"Activé"')
+        assert content.startswith(f'"{words["on"]}"')
 
     # Each switch is named by its label alone; its state is the checkbox's own.
     boxes = ax_nodes(page, "checkbox")
-    assert set(boxes) >= {
-        "Accessibilité activée",
-        "J'accepte que l'AIFE m'envoie des enquêtes de satisfaction",
-    }
+    assert set(boxes) >= {words["accessibility"], words["survey"]}
+    checked = {
+        prop["name"]: prop.get("value", {}).get("value")
+        for prop in boxes[words["accessibility"]].get("properties", [])
+    }.get("checked")
+    assert checked == ("true" if accessible else "false")
     # The initials stand in for the photo, as an image named for it.
-    assert "Pas de photo" in ax_nodes(page, "img", "image")
+    assert words["no photo"] in ax_nodes(page, "img", "image")
 
     # On: green, "Activé"; the choice is saved at once and the refresh button shows
     # its whole label.
@@ -178,12 +211,12 @@ def test_the_preferences_switches_turn_green_and_say_their_state(portal, page, a
     expect(page.locator("#id_survey_consent")).to_be_checked()
     background, content, colour = _switch(page, "id_survey_consent")
     assert (background, colour) == (GREEN, GREEN)
-    assert content.startswith('"Activé"')
+    assert content.startswith(f'"{words["on"]}"')
     refresh = page.locator("[data-refresh]")
     expect(refresh).to_be_visible()
     for width in (1280, 390, 320):
         page.set_viewport_size({"width": width, "height": 900})
-        expect(refresh).to_have_text("Actualiser pour voir les changements")
+        expect(refresh).to_have_text(words["refresh"])
         scroll_width, client_width = refresh.evaluate("(b) => [b.scrollWidth, b.clientWidth]")
         assert scroll_width <= client_width, width
         assert refresh.bounding_box()["width"] > 200, width
