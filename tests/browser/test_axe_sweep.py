@@ -18,6 +18,7 @@ from affiliations.management.commands.demo_data import DEMO_PASSWORD
 from tests.browser.conftest import sign_in
 from tests.portal_pages import (
     ANONYMOUS,
+    ERROR_PAGES,
     KNOWN_TABLE_OVERFLOW,
     MANAGER,
     TABLE_SCROLLING_RULE,
@@ -30,6 +31,9 @@ from tests.portal_pages import (
 )
 
 pytestmark = pytest.mark.browser
+
+# The home page is the trail's root; the error pages and the admin have none.
+WITHOUT_BREADCRUMB = {"/", "/admin/"} | ERROR_PAGES
 
 VIEWS = [
     pytest.param(1280, False, id="1280"),
@@ -130,6 +134,10 @@ def test_every_page(portal, page, settings, language, width, accessible):
         page.goto(f"{portal.url}{path}")
         if urlsplit(page.url).path != path.split("?", 1)[0]:
             problems.append(f"{path} [{language} {width}px]: went to {page.url}")
+        # Every page under the account menu has its breadcrumb, under the header.
+        crumbs = page.locator("main nav.fr-breadcrumb").count()
+        if crumbs != (0 if path in WITHOUT_BREADCRUMB else 1):
+            problems.append(f"{path} [{language} {width}px]: {crumbs} breadcrumb(s)")
         check(path, signed_in=True)
 
     assert problems == [], "\n".join(problems)
