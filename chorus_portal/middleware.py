@@ -83,6 +83,7 @@ def _exempt_prefixes() -> tuple[str, ...]:
         reverse("legal-notice"),
         reverse("personal-data"),
         reverse("cookies"),
+        reverse("sitemap"),
         settings.STATIC_URL,
     ]
     if settings.DEV_OUTBOX:

@@ -54,6 +54,7 @@ urlpatterns = [
         name="personal-data",
     ),
     path("gestion-des-cookies/", views.legal_page, {"page": "cookies"}, name="cookies"),
+    path("plan-du-site/", views.sitemap, name="sitemap"),
     path("dev/outbox/", views.dev_outbox, name="dev-outbox"),
     path("admin/", admin.site.urls),
 ]

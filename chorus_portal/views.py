@@ -60,6 +60,18 @@ def legal_page(request, page: str):
     )
 
 
+@require_GET
+def sitemap(request):
+    """The site map: every page this visitor can open, the second way to move around."""
+    from .navigation import sitemap_sections
+
+    return render(
+        request,
+        "legal/sitemap.html",
+        {"title": _("Site map"), "sections": sitemap_sections(request.user)},
+    )
+
+
 @require_POST
 def set_language(request):
     """The FR ↔ EN switch; for a signed-in user it also becomes their preference."""

@@ -9,8 +9,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 pytestmark = pytest.mark.django_db
 
-# The State site's mandatory pages, linked from every footer: open to everyone.
-LEGAL_PAGES = {"accessibility", "legal-notice", "personal-data", "cookies"}
+# The State site's mandatory pages and the site map, linked from every footer: open to
+# everyone.
+LEGAL_PAGES = {"accessibility", "legal-notice", "personal-data", "cookies", "sitemap"}
 # Pages an anonymous visitor may open: the ways in (allauth's entrance pages).
 ANONYMOUS_ALLOWED = LEGAL_PAGES | {
     "account_login",

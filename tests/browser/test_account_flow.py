@@ -102,7 +102,7 @@ def test_preferences_accessible_mode_green_switch_and_language(portal, page):
     # The survey switch turns green when on.
     page.locator("label[for=id_survey_consent]").click()
     expect(refresh).to_be_visible()
-    assert style(page, "#id_survey_consent", "background-color") == GREEN
+    assert style(page, "label[for=id_survey_consent]", "background-color", "::before") == GREEN
     # Accessibility: saved at once, applied when the page is refreshed.
     with page.expect_response(_preferences_saved):
         page.locator("label[for=id_accessibility_enabled]").click()
@@ -116,7 +116,7 @@ def test_preferences_accessible_mode_green_switch_and_language(portal, page):
         "() => getComputedStyle(document.activeElement).getPropertyValue('outline-width')"
     )
     assert outline == "3px"
-    assert style(page, "#id_survey_consent", "background-color") == GREEN
+    assert style(page, "label[for=id_survey_consent]", "background-color", "::before") == GREEN
     assert_no_axe_violations(page)
     # Language: English from the next page on.
     with page.expect_response(_preferences_saved):

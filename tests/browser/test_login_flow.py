@@ -37,7 +37,7 @@ def test_demo_user_logs_in_with_the_emailed_code(portal, page):
     assert_no_axe_violations(page)
 
     # The account menu opens under the user's name.
-    page.get_by_text("Hugo Bernard").click()
+    page.locator("#account-menu > summary", has_text="Hugo Bernard").click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
 
     # FR → EN and back.
@@ -48,7 +48,7 @@ def test_demo_user_logs_in_with_the_emailed_code(portal, page):
     page.get_by_role("button", name="Français").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
 
-    page.get_by_text("Hugo Bernard").click()
+    page.locator("#account-menu > summary", has_text="Hugo Bernard").click()
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(f"{base}/accounts/login/")
     page.goto(f"{base}/")
