@@ -123,7 +123,8 @@ def test_managers_inbox(signed_in, alice, size):
     )
     for member in members:
         member.services.set(services)
-    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 20
+    # The inbox's count is the header's counter too: counted once (20 before).
+    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 19
 
 
 @pytest.mark.parametrize("size", [10, 1000])
@@ -189,7 +190,8 @@ def test_managers_member_page_and_users_area(signed_in, members):
     client = signed_in(manager)
     url = reverse("authorizations:member-authorizations", args=[affiliations[0].pk])
     assert count_queries(client, url, {"service": ""}) == 8
-    assert count_queries(client, reverse("affiliations:users-area")) == 17
+    # The inbox's count is the header's counter too (17 before).
+    assert count_queries(client, reverse("affiliations:users-area")) == 16
 
 
 @pytest.mark.parametrize(("affiliations", "other_sessions"), [(1, 0), (50, 30)])
