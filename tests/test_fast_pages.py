@@ -56,3 +56,70 @@ def test_the_header_counter_is_the_inbox_count(signed_in):
     assert pending_approvals_count(fresh(manager)) == 4
     html = signed_in(manager).get(reverse("affiliations:users-area")).content.decode()
     assert 'portal-counter" aria-label="4 ' in html
+
+
+# --- Session writes (chorus_portal.session_stores) ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("engine", ["db", "cached_db"])
+def test_a_session_write_is_one_statement(engine):
+    """Outside a transaction, as the session middleware writes (the cache's own work,
+    for cached_db, is not counted: Redis in production)."""
+    from importlib import import_module
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def session_statements(captured):
+        # With cached_db the database cache of the tests adds its own statements.
+        if engine == "db":
+            return [q["sql"].split()[0] for q in captured]
+        return [q["sql"].split()[0] for q in captured if "django_session" in q["sql"]]
+
+    store = import_module(f"chorus_portal.session_stores.{engine}").SessionStore
+    session = store()
+    session["a"] = 1
+    with CaptureQueriesContext(connection) as captured:
+        session.cycle_key()  # a login's new key: no SELECT first
+    assert session_statements(captured) == ["INSERT"]
+    session["a"] = 2
+    with CaptureQueriesContext(connection) as captured:
+        session.save()
+    assert session_statements(captured) == ["UPDATE"]
+    assert store(session.session_key).load() == {"a": 2}
+
+
+def test_a_taken_key_is_drawn_again(monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    from chorus_portal.session_stores import db as lean
+
+    taken = lean.SessionStore()
+    taken["who"] = "first"
+    taken.create()
+    draws = iter([taken.session_key, "b" * 32])
+    monkeypatch.setattr(lean, "get_random_string", lambda *args: next(draws), raising=False)
+    monkeypatch.setattr("chorus_portal.session_stores.get_random_string", lambda *args: next(draws))
+    second = lean.SessionStore()
+    second["who"] = "second"
+    second.create()
+    assert second.session_key == "b" * 32
+    assert lean.SessionStore(taken.session_key).load() == {"who": "first"}
+    assert Session.objects.count() == 2
+
+
+def test_a_session_ended_elsewhere_is_not_written_back():
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.contrib.sessions.models import Session
+
+    from chorus_portal.session_stores.db import SessionStore
+
+    session = SessionStore()
+    session["a"] = 1
+    session.create()
+    Session.objects.filter(session_key=session.session_key).delete()
+    session["a"] = 2
+    with pytest.raises(UpdateError):
+        session.save()
+    assert not Session.objects.exists()
