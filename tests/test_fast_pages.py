@@ -123,3 +123,39 @@ def test_a_session_ended_elsewhere_is_not_written_back():
     with pytest.raises(UpdateError):
         session.save()
     assert not Session.objects.exists()
+
+
+# --- Lists: a first page that holds the whole list needs no COUNT -------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "page", "counted", "number", "shown"),
+    [
+        (0, None, False, 1, 0),
+        (3, None, False, 1, 3),
+        (4, "1", False, 1, 4),  # exactly a page
+        (5, "", True, 1, 4),  # one more than a page: counted, as Django would
+        (9, "2", True, 2, 4),
+        (9, "9", True, 3, 1),  # past the end: the last page, as Django's get_page
+        (9, "x", True, 1, 4),
+    ],
+)
+def test_pages_answer_as_djangos(rows, page, counted, number, shown, django_assert_num_queries):
+    from django.core.paginator import Paginator
+
+    from affiliations.models import Structure
+    from affiliations.selectors import paginate
+
+    for index in range(rows):
+        make_structure(f"S{index}")
+    queryset = Structure.objects.order_by("pk")
+    expected = Paginator(queryset, 4).get_page(page)
+    expected_pks = [s.pk for s in expected]
+    with django_assert_num_queries(2 if counted else 1):
+        found = paginate(queryset, page, 4)
+        assert [s.pk for s in found] == expected_pks
+        assert found.number == number == expected.number
+        assert len(found) == shown
+        assert found.paginator.count == rows == expected.paginator.count
+        assert found.has_next() == expected.has_next()
+        assert found.paginator.num_pages == expected.paginator.num_pages
