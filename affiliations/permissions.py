@@ -100,7 +100,6 @@ def _managed_ids_sql(alias: str, user_id: int) -> tuple[str, list]:
 
 def forget_managed_structures(user) -> None:
     user.__dict__.pop("_managed_structure_ids", None)
-    user.__dict__.pop("_pending_approvals_count", None)
 
 
 def may_manage(user, structure_id: int) -> bool:

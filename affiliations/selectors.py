@@ -328,24 +328,14 @@ def requests_waiting_on(user, *, page=None) -> Page | None:
         .prefetch_related(_services_prefetch(), *_request_extras())
         .order_by("created_at", "id")
     )
-    waiting = paginate(queryset, page, ROWS_PER_PAGE)
-    # The same count as the header's counter: counted once for the page.
-    user._pending_approvals_count = waiting.paginator.count
-    return waiting
+    return paginate(queryset, page, ROWS_PER_PAGE)
 
 
 def pending_approvals_count(user) -> int:
-    """The header's counter: once per request (the Users area's inbox has counted it)."""
     managed = managed_structure_ids(user)
     if not managed:
         return 0
-    counted = getattr(user, "_pending_approvals_count", None)
-    if counted is None:
-        counted = Request.objects.filter(
-            status=RequestStatus.PENDING, structure_id__in=managed
-        ).count()
-        user._pending_approvals_count = counted
-    return counted
+    return Request.objects.filter(status=RequestStatus.PENDING, structure_id__in=managed).count()
 
 
 # Higher layers decorate the members list (authorizations add each member's

@@ -42,20 +42,21 @@ def test_the_structures_one_manages_match_the_orms_union():
             assert found == structures == set(_managed_structures_query(person))
 
 
-def test_the_header_counter_is_the_inbox_count(signed_in):
-    manager, asker = make_user("boss@example.fr"), make_user("asker@example.fr")
+@pytest.mark.parametrize("waiting", [4, 12])  # fits on the inbox's first page, or not
+def test_the_header_counter_is_the_inbox_count(signed_in, waiting):
+    manager = make_user("boss@example.fr")
     structure = make_structure("Counted")
     attach(manager, structure, role=Role.MAIN_MANAGER)
-    for index in range(3):
-        other = make_user(f"asker{index}@example.fr")
-        pending_request(other, structure)
-    pending_request(asker, structure)
-    person = fresh(manager)
-    assert requests_waiting_on(person).paginator.count == 4
-    assert pending_approvals_count(person) == 4
-    assert pending_approvals_count(fresh(manager)) == 4
-    html = signed_in(manager).get(reverse("affiliations:users-area")).content.decode()
-    assert 'portal-counter" aria-label="4 ' in html
+    asks = [pending_request(make_user(f"asker{i}@example.fr"), structure) for i in range(waiting)]
+    client = signed_in(manager)
+    counter = f'portal-counter" aria-label="{waiting} '
+    assert counter in client.get(reverse("affiliations:users-area")).content.decode()
+    assert counter in client.get(reverse("accounts:account")).content.decode()
+    asks[0].delete()  # the next page counts again: nothing is kept between requests
+    counter = f'portal-counter" aria-label="{waiting - 1} '
+    assert counter in client.get(reverse("affiliations:users-area")).content.decode()
+    assert pending_approvals_count(fresh(manager)) == waiting - 1
+    assert requests_waiting_on(fresh(manager)).paginator.count == waiting - 1
 
 
 # --- Session writes (chorus_portal.session_stores) ----------------------------------------
