@@ -57,23 +57,40 @@ def touch(request) -> None:
     if mark.get("key") == key and now - float(mark.get("seen", 0)) < TOUCH_INTERVAL:
         return
     values = {"ip": client_ip(request), "user_agent": _user_agent(request), "last_seen_at": moment}
-    updated = UserSession.objects.filter(session_id=key, user=request.user).update(**values)
     signed_in = mark.get("signed_in")
+    # This key already indexed (the mark says so): a touch. Otherwise (the login request,
+    # or the key was renewed and the row went with the old key) no row to update yet.
+    updated = mark.get("key") == key and bool(
+        UserSession.objects.filter(session_id=key, user=request.user).update(**values)
+    )
     if not updated:
-        # First request of this session, or its key was renewed (the row went
-        # with the old key): index it, keeping the time it was signed in.
+        # Index it, keeping the time it was signed in: one upsert on the session key.
         signed_in = signed_in or session.get(SESSION_STARTED_AT) or now
-        created_at = datetime.fromtimestamp(float(signed_in), tz=UTC)
+        row = UserSession(
+            session_id=key,
+            user=request.user,
+            created_at=datetime.fromtimestamp(float(signed_in), tz=UTC),
+            **values,
+        )
         try:
-            with transaction.atomic():
-                UserSession.objects.update_or_create(
-                    session_id=key,
-                    defaults={"user": request.user, "created_at": created_at, **values},
-                )
+            if transaction.get_connection().in_atomic_block:
+                with transaction.atomic():  # a savepoint: the caller's work survives
+                    _upsert(row, values)
+            else:
+                _upsert(row, values)  # autocommit: the statement is its own transaction
         except IntegrityError:
             # The session row was deleted meanwhile (ended elsewhere): nothing to index.
             return
     session[INDEX_MARK] = {"key": key, "seen": now, "signed_in": signed_in or now}
+
+
+def _upsert(row: UserSession, values: dict) -> None:
+    UserSession.objects.bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["session"],
+        update_fields=["user", "created_at", *values],
+    )
 
 
 # --- Listing ------------------------------------------------------------------------

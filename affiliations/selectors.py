@@ -31,7 +31,16 @@ CHOICES_PER_PAGE = 20
 
 
 def paginate(queryset: QuerySet, page: str | int | None, per_page: int) -> Page:
-    return Paginator(queryset, per_page).get_page(page)
+    """Django's `get_page`; on the first page (most visits) the rows are read first, one
+    more than a page: a list that fits on one page needs no COUNT (most people's lists)."""
+    paginator = Paginator(queryset, per_page)
+    if str(page or "1").strip() != "1":
+        return paginator.get_page(page)
+    rows = list(queryset[: per_page + 1])
+    if len(rows) <= per_page:
+        paginator.count = len(rows)  # a cached_property: the COUNT is not run
+    # Otherwise the count runs when asked (the page's links), as Django's would.
+    return paginator._get_page(rows[:per_page], 1, paginator)
 
 
 def _services_prefetch() -> Prefetch:

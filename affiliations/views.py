@@ -301,6 +301,10 @@ def users_area(request):
     user = request.user
     managed = managed_structure_ids(user)
     page = request.GET.get
+    inbox = selectors.requests_waiting_on(user, page=page("page"))
+    if inbox is not None:
+        # The header's counter is this count: not counted twice (context_processors).
+        request.pending_approvals_count = inbox.paginator.count
     return render(
         request,
         "affiliations/users_area.html",
@@ -308,7 +312,7 @@ def users_area(request):
             "title": _("Users area"),
             "is_manager": bool(managed),
             # Each list has its own page parameter: turning one list's page keeps the others'.
-            "inbox": selectors.requests_waiting_on(user, page=page("page")),
+            "inbox": inbox,
             "members": selectors.users_of_managed_structures(user, page=page("users_page")),
             # Only the main manager may hand the role on (not a delegate).
             "transferable": selectors.main_managed_structures(user, page=page("structures_page"))

@@ -12,7 +12,8 @@ def portal(request):
 
         if user is None or not user.is_authenticated or not user.is_verified():
             return 0
-        return pending_approvals_count(user)
+        counted = getattr(request, "pending_approvals_count", None)  # the Users area's
+        return pending_approvals_count(user) if counted is None else counted
 
     return {
         "PORTAL_NAME": "Chorus Pro",

@@ -235,8 +235,9 @@ def queue_many(mails: Iterable[OutgoingMail], *, priority: int = MailPriority.BU
 
 
 def _queue(mails: list[OutgoingMail], priority: int) -> None:
-    # The rows and their tasks commit together (and with the caller's change).
-    with transaction.atomic():
+    # The rows and their tasks commit together (and with the caller's change: inside the
+    # caller's transaction no savepoint of its own, an error undoes the caller's work too).
+    with transaction.atomic(savepoint=False):
         if len(mails) == 1:
             mails[0].save()
         else:

@@ -74,7 +74,16 @@ def start_login_attempt(request, user) -> None:
     request.session[ATTEMPT_SESSION_KEY] = secrets.token_urlsafe(32)
     # A fresh password step always gets its code: the cooldown guards "resend"
     # within one attempt only (the password step has its own rate limits).
-    send_email_code(request=request, user=user)
+    send_email_code(request=request, user=user, fresh=True)
+
+
+def _locked_device(user) -> EmailDevice:
+    """The person's e-mail device, locked until the transaction ends (made on first use)."""
+    device = EmailDevice.objects.select_for_update().filter(user=user).first()
+    if device is None:
+        email_device_for(user)
+        device = EmailDevice.objects.select_for_update().get(user=user)
+    return device
 
 
 def lock_state(user) -> Result | None:
@@ -95,31 +104,34 @@ def _locked(device, now) -> Result | None:
     return Result(Outcome.LOCKED, until=None if state == "reset" else state)
 
 
-def send_email_code(*, request, user) -> Result:
-    """Mail a code for this session's login attempt (a resend replaces it)."""
+def send_email_code(*, request, user, fresh: bool = False) -> Result:
+    """Mail a code for this session's login attempt (a resend replaces it).
+
+    `fresh`: the attempt was made just now (the password step), so it has no code yet."""
     attempt = _attempt_key(login_attempt(request))
-    email_device_for(user)
     now = timezone.now()
     with transaction.atomic():
-        device = EmailDevice.objects.select_for_update().get(user=user)
+        # The device's row lock serialises every send and check of this person's codes.
+        device = _locked_device(user)
         locked = _locked(device, now)
         if locked:
             return locked
-        current = EmailCode.objects.filter(device=device, attempt=attempt).first()
+        current = None
+        if not fresh:
+            current = EmailCode.objects.filter(device=device, attempt=attempt).first()
         cooldown = timedelta(seconds=settings.MFA_EMAIL_RESEND_COOLDOWN)
         if current and now < current.sent_at + cooldown:
             return Result(Outcome.COOLDOWN, until=current.sent_at + cooldown)
         code = f"{secrets.randbelow(1_000_000):06d}"
-        valid_until = now + timedelta(seconds=settings.MFA_EMAIL_CODE_VALIDITY)
-        EmailCode.objects.update_or_create(
-            device=device,
-            attempt=attempt,
-            defaults={
-                "digest": _digest(code, attempt, device.pk),
-                "sent_at": now,
-                "valid_until": valid_until,
-            },
-        )
+        values = {
+            "digest": _digest(code, attempt, device.pk),
+            "sent_at": now,
+            "valid_until": now + timedelta(seconds=settings.MFA_EMAIL_CODE_VALIDITY),
+        }
+        if current is None:
+            EmailCode.objects.create(device=device, attempt=attempt, **values)
+        else:
+            EmailCode.objects.filter(pk=current.pk).update(**values)
         _prune_codes(device, now)
         # Queued with the code it carries; first in line, and not tried past its validity.
         queue_mail(
@@ -140,11 +152,11 @@ def send_email_code(*, request, user) -> Result:
 
 def _prune_codes(device, now) -> None:
     """Expired codes go; at most MFA_EMAIL_CODES_KEPT attempts keep a live code."""
-    EmailCode.objects.filter(device=device, valid_until__lte=now).delete()
-    keep = list(
-        EmailCode.objects.filter(device=device)
+    # One statement: the live codes kept are a subquery of the delete.
+    keep = (
+        EmailCode.objects.filter(device=device, valid_until__gt=now)
         .order_by("-sent_at", "-pk")
-        .values_list("pk", flat=True)[: settings.MFA_EMAIL_CODES_KEPT]
+        .values("pk")[: settings.MFA_EMAIL_CODES_KEPT]
     )
     EmailCode.objects.filter(device=device).exclude(pk__in=keep).delete()
 
@@ -157,11 +169,10 @@ def _lock_duration(lock_number: int) -> timedelta | None:
 
 def verify_email_code(*, request, user, code: str) -> Result:
     attempt = _attempt_key(login_attempt(request))
-    email_device_for(user)
     now = timezone.now()
     lock_until = None
     with transaction.atomic():
-        device = EmailDevice.objects.select_for_update().get(user=user)
+        device = _locked_device(user)
         locked = _locked(device, now)
         if locked:
             return locked

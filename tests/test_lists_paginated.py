@@ -311,4 +311,8 @@ def test_list_pages_query_counts_stay_flat(signed_in, size):
         (reverse("affiliations:role-transfer", args=[first.pk]), {"member_q": "m", "page": 2}),
         (reverse("affiliations:users-area"), None),
     ]
-    assert [count_queries(client, url, params) for url, params in pages] == [7, 7, 9, 9, 18]
+    # The users area counts its inbox once for the header's counter too, and a first page
+    # that holds its whole list needs no COUNT (issue 13; [7, 7, 9, 9, 18] at both sizes
+    # before): at 10 rows the lists fit on their first pages.
+    expected = [6, 6, 8, 9, 13] if size == 10 else [7, 7, 9, 9, 17]
+    assert [count_queries(client, url, params) for url, params in pages] == expected

@@ -70,7 +70,9 @@ def test_my_affiliations(signed_in, alice, size):
         Affiliation(user=alice, structure=s, whole_structure=True) for s in structures
     )
     requests_for(alice, many_structures(size, "5"))
-    assert count_queries(signed_in(alice), reverse("affiliations:affiliation-list")) == 11
+    # A first page that holds the whole list needs no COUNT (issue 13): 11 otherwise.
+    expected = 9 if size == 10 else 11
+    assert count_queries(signed_in(alice), reverse("affiliations:affiliation-list")) == expected
 
 
 @pytest.mark.parametrize("size", [500, 5000])
@@ -79,7 +81,8 @@ def test_request_form_with_a_large_structure(signed_in, alice, size):
     url = reverse("affiliations:affiliation-request")
     client = signed_in(alice)
     assert count_queries(client, url, {"structure": big.pk}) == 7
-    assert count_queries(client, url, {"structure": big.pk, "service_q": "S0042"}) == 7
+    # The services found fit on the first page: no COUNT (issue 13; 7 before).
+    assert count_queries(client, url, {"structure": big.pk, "service_q": "S0042"}) == 6
 
 
 @pytest.mark.parametrize("size", [10, 1000])
@@ -123,7 +126,10 @@ def test_managers_inbox(signed_in, alice, size):
     )
     for member in members:
         member.services.set(services)
-    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == 20
+    # The inbox's count is the header's counter too, and a list that fits on its first
+    # page needs no COUNT (issue 13; 20 at both sizes before).
+    expected = 15 if size == 10 else 16
+    assert count_queries(signed_in(manager), reverse("affiliations:users-area")) == expected
 
 
 @pytest.mark.parametrize("size", [10, 1000])
@@ -133,7 +139,8 @@ def test_history(signed_in, alice, size):
     requests_for(alice, many_structures(size, "7"), services=services)
     client = signed_in(alice)
     url = reverse("affiliations:request-list")
-    assert count_queries(client, url) == 8
+    # A first page that holds the whole list needs no COUNT (issue 13): 8 otherwise.
+    assert count_queries(client, url) == (7 if size == 10 else 8)
     assert count_queries(client, url, {"status": "pending", "page": 2}) == 8
 
 
@@ -189,7 +196,10 @@ def test_managers_member_page_and_users_area(signed_in, members):
     client = signed_in(manager)
     url = reverse("authorizations:member-authorizations", args=[affiliations[0].pk])
     assert count_queries(client, url, {"service": ""}) == 8
-    assert count_queries(client, reverse("affiliations:users-area")) == 17
+    # The inbox's count is the header's counter too, and a list that fits on its first
+    # page needs no COUNT (issue 13; 17 at both sizes before).
+    expected = 13 if members == 5 else 14
+    assert count_queries(client, reverse("affiliations:users-area")) == expected
 
 
 @pytest.mark.parametrize(("affiliations", "other_sessions"), [(1, 0), (50, 30)])

@@ -244,7 +244,7 @@ def test_an_ended_session_is_gone_from_the_cache_too(alice, mailoutbox, settings
     from accounts.models import UserSession
 
     # As with REDIS_URL: sessions read from the cache, written through to the database.
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "chorus_portal.session_stores.cached_db"
     laptop, phone = Client(), Client()
     full_login(laptop, mailoutbox, alice.email)
     full_login(phone, mailoutbox, alice.email)
@@ -289,7 +289,7 @@ def test_redis_holds_cache_and_sessions_when_configured():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.contrib.sessions.backends.cached_db",
+        "chorus_portal.session_stores.cached_db",
         "django.core.cache.backends.redis.RedisCache",
         "True",
     ]

@@ -1,0 +1,7 @@
+"""Database sessions with lean writes (see the package)."""
+
+from . import LeanWrites
+
+
+class SessionStore(LeanWrites):
+    pass
