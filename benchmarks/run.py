@@ -182,7 +182,19 @@ def personas() -> dict:
     missing = [key for key, user in found.items() if user is None]
     if missing:
         sys.exit(f"No persona {missing}: fill the database with manage.py generate_data.")
+    end_earlier_sessions(found.values())
     return found
+
+
+def end_earlier_sessions(users) -> None:
+    """Each run signs the personas in again: the sessions left by earlier runs would
+    lengthen My account's list of active sessions from one run to the next."""
+    from django.contrib.sessions.models import Session
+
+    from accounts.models import UserSession
+
+    sessions = UserSession.objects.filter(user__in=list(users)).values("session_id")
+    Session.objects.filter(pk__in=sessions).delete()
 
 
 def signed_in_client(user):
