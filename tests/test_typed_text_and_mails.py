@@ -383,7 +383,10 @@ def test_ten_reset_mails_a_day_per_address(client, alice, mailoutbox):
 
 
 def test_twenty_reset_requests_an_hour_per_ip(client, mailoutbox):
-    answers = [reset(client, f"someone{n}@example.fr") for n in range(21)]
+    # An address of its own: the limits are counted in the cache, which the browser
+    # tests' lost-password steps (from 127.0.0.1) also feed and no database flush empties.
+    ip = "10.20.30.40"
+    answers = [reset(client, f"someone{n}@example.fr", REMOTE_ADDR=ip) for n in range(21)]
     assert len(mailoutbox) == 20
     assert answers[-1].status_code == 302
     assert answers[-1].url == answers[0].url
