@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activity.services import client_ip
+from chorus_portal import page_cache
 from chorus_portal.middleware import SESSION_GENERATION, SESSION_STARTED_AT
 from chorus_portal.text import without_refused
 
@@ -82,6 +83,8 @@ def touch(request) -> None:
             # The session row was deleted meanwhile (ended elsewhere): nothing to index.
             return
     session[INDEX_MARK] = {"key": key, "seen": now, "signed_in": signed_in or now}
+    # Written without a signal: My account's list of sessions changed.
+    page_cache.refresh(users=[request.user], viewers=False)
 
 
 def _upsert(row: UserSession, values: dict) -> None:

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from chorus_portal.page_cache import per_person
+
 from . import hooks, services, sessions
 from .contact import country_name, readable_phone
 from .forms import (
@@ -78,6 +80,7 @@ def _window_fields(windows: list[tuple[str, str, object]]) -> dict[str, str]:
 
 @login_required
 @require_GET
+@per_person
 def account(request):
     user = request.user
     profile_forms = _profile_forms(user)

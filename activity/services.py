@@ -6,10 +6,27 @@ from allauth.account.adapter import get_adapter
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
 
+from chorus_portal import page_cache
+
 from .models import ActivityLog
 
 # Keys that must never reach the log, whatever a caller passes.
 _FORBIDDEN = {"password", "password1", "password2", "code", "token", "key", "secret", "otp"}
+
+
+# Kept pages (chorus_portal.page_cache) do not show these: signing in changes only the
+# person's own row, which their pages key on anyway.
+_SIGNING_IN = (
+    "login.",
+    "logout",
+    "factor.code_sent",
+    "factor.succeeded",
+    "factor.failed",
+    "factor.locked",
+)
+# What these record is shown to the person alone (factors, password, sessions): their
+# own kept pages go, not their managers'.
+_OWN_ONLY = ("factor.", "password.", "email.", "session.", "signup")
 
 
 def _clean_value(value: Any) -> Any:
@@ -43,10 +60,18 @@ def log_event(
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     clean = {k: _clean_value(v) for k, v in detail.items() if k.lower() not in _FORBIDDEN}
+    subject = subject if subject is not None else actor
+    # Every state change is logged here: the pages showing it are drawn again.
+    if not str(action).startswith(_SIGNING_IN):
+        page_cache.refresh(
+            users=[actor, subject],
+            structures=[structure],
+            viewers=not str(action).startswith(_OWN_ONLY),
+        )
     return ActivityLog.objects.create(
         action=action,
         actor=actor,
-        subject=subject if subject is not None else actor,
+        subject=subject,
         ip=client_ip(request),
         structure_id=getattr(structure, "pk", structure),
         detail=clean,

@@ -22,3 +22,7 @@ class AffiliationsConfig(AppConfig):
         hooks.register_on_deactivate(services.on_user_deactivated)
         hooks.register_on_reactivate(services.on_user_reactivated)
         hooks.register_photo_audience(selectors.colleagues_condition)
+
+        from . import page_refresh
+
+        page_refresh.connect()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from chorus_portal.converters import parse_id
 from chorus_portal.names import of_structure
+from chorus_portal.page_cache import per_person
 
 from . import selectors, services, workflow
 from .forms import (
@@ -97,6 +98,7 @@ def _kept_values(request, *names) -> dict:
 
 @login_required
 @require_GET
+@per_person
 def affiliation_list(request):
     return render(
         request,
@@ -297,6 +299,7 @@ def request_cancel(request, pk: int):
 
 @login_required
 @require_GET
+@per_person
 def users_area(request):
     user = request.user
     managed = managed_structure_ids(user)

@@ -23,3 +23,7 @@ class AuthorizationsConfig(AppConfig):
 
         selectors.register_member_annotator(annotate_members)
         selectors.register_request_prefetch("authorization_lines")
+
+        from . import page_refresh
+
+        page_refresh.connect()

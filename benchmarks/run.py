@@ -224,7 +224,7 @@ def session_cookie(client) -> str:
 
 def page_costs(people: dict, repeat: int) -> list[dict]:
     from django.db import connection, reset_queries
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
     from django.urls import reverse
 
     from affiliations.models import Affiliation
@@ -248,6 +248,18 @@ def page_costs(people: dict, repeat: int) -> list[dict]:
         ("Transfer the role (members)", transfer_url, "manager10", "manager1000"),
         ("My account", "accounts:account", "rows10", "rows1000"),
     ]
+
+    def timed(client, url):
+        client.get(url)
+        timings = []
+        for _ in range(repeat):
+            reset_queries()
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+        return response, len(captured), statistics.median(timings)
+
     clients = {}
     rows = []
     for label, target, small, large in pages:
@@ -255,25 +267,24 @@ def page_costs(people: dict, repeat: int) -> list[dict]:
         for size, key in (("10", small), ("1000", large)):
             client = clients.get(key) or clients.setdefault(key, signed_in_client(people[key]))
             url = target(people[key]) if callable(target) else reverse(target)
-            client.get(url)
-            timings = []
-            for _ in range(repeat):
-                reset_queries()
-                with CaptureQueriesContext(connection) as captured:
-                    started = time.perf_counter()
-                    response = client.get(url)
-                    timings.append((time.perf_counter() - started) * 1000)
+            # Drawn every time (the pages kept once drawn are not kept here)…
+            with override_settings(PAGE_CACHE=False):
+                response, queries, ms = timed(client, url)
             result[size] = {
                 "status": response.status_code,
-                "queries": len(captured),
-                "ms": statistics.median(timings),
+                "queries": queries,
+                "ms": ms,
                 "kb": len(response.content) / 1024,
                 "url": url,
             }
+            # …and served again, as the portal does (the same for pages it does not keep).
+            _, kept_queries, kept_ms = timed(client, url)
+            result[size].update(kept_queries=kept_queries, kept_ms=kept_ms)
         rows.append(result)
         print(
             f"  {label}: {result['10']['ms']:.1f} ms / {result['1000']['ms']:.1f} ms, "
-            f"{result['10']['queries']} / {result['1000']['queries']} queries",
+            f"{result['10']['queries']} / {result['1000']['queries']} queries; again "
+            f"{result['10']['kept_ms']:.1f} ms / {result['1000']['kept_ms']:.1f} ms",
             flush=True,
         )
     return rows
@@ -284,7 +295,7 @@ def cpu_breakdown(people: dict, repeat: int) -> list[dict]:
     bare view against /account/ and /users/, and the part spent drawing templates."""
     from django.db import connection
     from django.template.backends.django import Template
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     spent = {"templates": 0.0, "depth": 0}
     original = Template.render
@@ -302,11 +313,15 @@ def cpu_breakdown(people: dict, repeat: int) -> list[dict]:
     rows = []
     Template.render = timed_render
     try:
-        for label, url, key in (
-            ("bare view", "/bench/bare/", "rows10"),
-            ("/account/", "/account/", "rows10"),
-            ("/users/ (manager)", "/users/", "manager10"),
+        for label, url, key, keep in (
+            ("bare view", "/bench/bare/", "rows10", True),
+            ("/account/", "/account/", "rows10", True),
+            ("/users/ (manager)", "/users/", "manager10", True),
+            ("/account/, drawn each time", "/account/", "rows10", False),
+            ("/users/ (manager), drawn each time", "/users/", "manager10", False),
         ):
+            settings_context = override_settings(PAGE_CACHE=keep)
+            settings_context.enable()
             client = signed_in_client(people[key])
             for _ in range(5):
                 client.get(url)
@@ -328,6 +343,7 @@ def cpu_breakdown(people: dict, repeat: int) -> list[dict]:
                     "database_ms": database * 1000 / count,
                 }
             )
+            settings_context.disable()
             print(
                 f"  {label}: {cpu:.1f} CPU ms per request, templates "
                 f"{rows[-1]['templates_ms']:.1f} ms, {len(captured)} queries",

@@ -69,3 +69,17 @@ class ChorusPortalConfig(AppConfig):
         if compile_stale_catalogues(settings.LOCALE_PATHS):
             forget_loaded_translations()
         translate_third_party_labels()
+
+        # Whatever staff add, change or delete in the admin (a structure's name, a
+        # service, a site-wide setting) may show on any page: every kept page goes.
+        from django.contrib.admin.models import LogEntry
+        from django.db.models.signals import post_save
+
+        post_save.connect(_staff_changed_something, sender=LogEntry, dispatch_uid="pages.admin")
+
+
+def _staff_changed_something(sender, raw=False, **kwargs):
+    from . import page_cache
+
+    if not raw:
+        page_cache.refresh_everyone()

@@ -141,6 +141,18 @@ CACHES["fragments"] = {
     "OPTIONS": {"MAX_ENTRIES": 5000},
 }
 
+# Whole signed-in pages (My account, My affiliations, the Users area), per person and
+# session, kept compressed in each process's memory until something they show changes
+# (chorus_portal.page_cache).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_TIMEOUT = 5 * 60
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-pages",
+    "TIMEOUT": PAGE_CACHE_TIMEOUT,
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+
 # Sessions live in the database so that every web node shares them and a user's
 # sessions can be listed and ended. With Redis they are read from the cache and
 # written through to the database. `manage.py clearsessions`, run daily (README),

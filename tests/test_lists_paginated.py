@@ -10,8 +10,6 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -26,7 +24,7 @@ from affiliations.models import (
 from authorizations import selectors as profile_selectors
 from authorizations.models import Authorization
 from tests.factories import attach, make_structure
-from tests.test_query_counts import many_structures
+from tests.test_query_counts import count_queries, many_structures
 
 pytestmark = pytest.mark.django_db
 
@@ -276,14 +274,6 @@ def test_the_transfer_page_says_a_missing_choice(signed_in):
 
 
 # --- query counts: flat from 10 to 100 rows (real page sizes) ----------------------------
-
-
-def count_queries(client, url, params=None) -> int:
-    client.get(url, params)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params)
-    assert response.status_code == 200
-    return len(captured)
 
 
 @pytest.mark.parametrize("size", [10, 100])
