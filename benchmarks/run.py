@@ -214,9 +214,16 @@ def signed_in_client(user):
 
 
 def session_cookie(client) -> str:
+    """The cookies a browser sends once signed in: the session's and the CSRF secret's
+    (set by the first page with a form; the kept pages need it, see page_cache)."""
     from django.conf import settings
 
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    if settings.CSRF_COOKIE_NAME not in client.cookies:
+        client.get("/account/")
+    return "; ".join(
+        f"{name}={client.cookies[name].value}"
+        for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+    )
 
 
 # --- 1. Pages at 10 and 1,000 rows (in process) -----------------------------------------------

@@ -120,7 +120,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "chorus_portal.redis_cache.PortalRedisCache",
             "LOCATION": REDIS_URL,
         }
     }

@@ -290,9 +290,38 @@ def test_redis_holds_cache_and_sessions_when_configured():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "chorus_portal.session_stores.cached_db",
-        "django.core.cache.backends.redis.RedisCache",
+        "chorus_portal.redis_cache.PortalRedisCache",
         "True",
     ]
+
+
+def test_the_redis_cache_keeps_one_client_and_works_from_threads():
+    """One redis.Redis per pool instead of one per call (chorus_portal.redis_cache)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chorus_portal.redis_cache import PortalRedisCache
+    from tests.test_two_nodes import _redis_answers
+
+    if not _redis_answers():
+        pytest.skip("no Redis answers on 127.0.0.1:6379")
+    cache = PortalRedisCache("redis://127.0.0.1:6379/12", {"KEY_PREFIX": "client-test"})
+    cache.clear()
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    assert cache.add("a", 1) and not cache.add("a", 2)
+    cache.set_many({"b": 2, "c": 3})
+
+    def round_trip(n: int) -> int:
+        cache.set(f"t{n}", n)
+        return cache.get(f"t{n}")
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(round_trip, range(64))) == list(range(64))
+    assert cache.get_many(["a", "b", "c", "missing"]) == {"a": 1, "b": 2, "c": 3}
+    cache.delete_many(["a", "b"])
+    assert cache.get_many(["a", "b", "c"]) == {"c": 3}
+    assert cache._cache.get_client() is client
+    cache.clear()
 
 
 def test_templates_are_compiled_once_per_process():
