@@ -6,6 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from chorus_portal.choices import ChoiceLabels
+
 from .identifiers import IdentifierType, normalise_identifier, validate_identifier
 from .search import fold, words
 
@@ -34,7 +36,7 @@ class StructureStatus(models.TextChoices):
     INACTIVE = "inactive", _("Inactive")
 
 
-class Structure(models.Model):
+class Structure(ChoiceLabels, models.Model):
     """A company or an administration known to Chorus Pro."""
 
     identifier_type = models.CharField(
@@ -170,7 +172,7 @@ class AffiliationQuerySet(models.QuerySet):
         return self.filter(status=AffiliationStatus.ACTIVE)
 
 
-class Affiliation(models.Model):
+class Affiliation(ChoiceLabels, models.Model):
     """A user attached to a structure: to all of it, or to some of its services."""
 
     user = models.ForeignKey(
@@ -248,7 +250,7 @@ class RequestStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-class Request(models.Model):
+class Request(ChoiceLabels, models.Model):
     """One request of any kind, decided once through one state machine (see workflow.py)."""
 
     kind = models.CharField(

@@ -160,3 +160,38 @@ def test_pages_answer_as_djangos(rows, page, counted, number, shown, django_asse
         assert found.paginator.count == rows == expected.paginator.count
         assert found.has_next() == expected.has_next()
         assert found.paginator.num_pages == expected.paginator.num_pages
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_choice_labels_are_djangos_in_each_language(language):
+    """chorus_portal.choices: the labels made once per field and language are the ones
+    Django makes at each call, and a value outside the choices shows as itself."""
+    from django.db import models
+    from django.utils import translation
+
+    from affiliations.models import (
+        Affiliation,
+        AffiliationStatus,
+        Request,
+        RequestKind,
+        RequestStatus,
+        Structure,
+        StructureKind,
+    )
+
+    rows = [
+        *(Request(status=s, kind=k) for s in RequestStatus for k in RequestKind),
+        *(Affiliation(status=s, role=r) for s in AffiliationStatus for r in Role),
+        *(Structure(kind=k) for k in StructureKind),
+        Request(status="no-such-status"),
+    ]
+    with translation.override(language):
+        for row in rows:
+            for field in row._meta.fields:
+                if field.choices:
+                    expected = models.Model._get_FIELD_display(row, field)
+                    assert row._get_FIELD_display(field) == expected
+        assert Request(status="no-such-status").get_status_display() == "no-such-status"
+        assert Request(status=RequestStatus.PENDING).get_status_display() == str(
+            RequestStatus.PENDING.label
+        )

@@ -284,3 +284,28 @@ def test_without_the_setting_nothing_is_kept(signed_in, alice):
         with CaptureQueriesContext(connection) as captured:
             visit(client, ACCOUNT)
     assert len(captured) > 4
+
+
+def test_a_change_made_while_a_page_is_drawn_shows_at_the_next_visit(team, monkeypatch):
+    """The page's key is taken before it is drawn: a change committed meanwhile deletes
+    the stamp under that key, so the page drawn from the older rows is never served."""
+    from affiliations import views
+
+    structure, people, clients = team
+    member = people["member"]
+    original = views.selectors.users_of_managed_structures
+    changed = []
+
+    def members_then_a_change(*args, **kwargs):
+        members = original(*args, **kwargs)  # read (evaluated) before the change
+        if not changed:
+            changed.append(True)
+            User.objects.filter(pk=member.pk).update(last_name="Bernardini")
+            page_cache.refresh(users=[member])
+        return members
+
+    monkeypatch.setattr(views.selectors, "users_of_managed_structures", members_then_a_change)
+    page_cache.refresh(users=[people["boss"]])  # the next visit draws
+    drawn = visit(clients["boss"], USERS)
+    assert changed and "Bernardini" not in drawn  # drawn from the rows read before
+    assert "Bernardini" in visit(clients["boss"], USERS)
