@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 
 from affiliations.models import Affiliation, AffiliationStatus, Service
 
@@ -16,13 +16,19 @@ SCOPES_PER_PAGE = 50
 def profiles_by_scope(user, *, page=None) -> Page:
     """One page of the user's scopes (a structure, or one of its services; structure level
     first), each with its profiles: two queries (and the count) whatever the number."""
+    # The service's code is looked up by key for each of the person's profiles: joined,
+    # PostgreSQL hashed all 100,000 services for a person with 2,000 profiles (46 ms).
+    service_code = Subquery(
+        Service.objects.filter(pk=OuterRef("service_id")).order_by().values("code")
+    )
     scopes = (
         Authorization.objects.filter(user=user)
+        .annotate(service_code=service_code)
         .values_list("structure_id", "service_id")
         .order_by(
             "structure__company_name",
             "structure_id",
-            F("service__code").asc(nulls_first=True),
+            F("service_code").asc(nulls_first=True),
             "service_id",
         )
         .distinct()

@@ -245,3 +245,31 @@ def test_a_persons_own_lists_never_walk_the_index_of_every_structure_name(alice,
         sql, params = queryset.query.sql_with_params()
         plan = _explain(sql, params, in_order=True)
         assert "structure_name_order" not in plan, plan
+
+
+def test_my_authorizations_look_each_service_up_by_its_key(alice):
+    """The scopes of My authorizations are sorted by their service's code: joined,
+    PostgreSQL hashed every service (100,000 at full size, 46 ms) for a person with 2,000
+    profiles; the code is now read by key for the person's own rows only."""
+    from authorizations import selectors as profile_selectors
+    from authorizations.models import Application, Level
+
+    structure = make_structure("Scoped", services=3)
+    attach(alice, structure)
+    for service in [None, *structure.services.all()]:
+        Authorization.objects.create(
+            user=alice,
+            structure=structure,
+            service=service,
+            application=Application.ISSUED_INVOICES,
+            level=Level.CONSULTATION,
+        )
+    with CaptureQueriesContext(connection) as captured:
+        page = profile_selectors.profiles_by_scope(alice)
+    codes = [group["service"].code if group["service"] else None for group in page.object_list]
+    assert codes == [None, "S00001", "S00002", "S00003"]
+    scopes = [q["sql"] for q in captured if "DISTINCT" in q["sql"] and "ORDER BY" in q["sql"]]
+    assert len(scopes) == 1
+    assert 'JOIN "affiliations_service"' not in scopes[0]
+    plan = _explain(scopes[0])
+    assert "affiliations_service_pkey" in plan, plan
