@@ -117,7 +117,8 @@ def _drop_safely(drop: Callable[[], None]) -> None:
         logger.exception("Kept pages could not be dropped")
 
 
-def _stamps(user_id: int) -> list[str]:
+def _stamps(user_id: int) -> list[str] | None:
+    """The person's stamp and everyone's; None when one was dropped while being made."""
     cache = caches["default"]
     keys = [STAMP.format(user_id), EVERYONE]
     found = cache.get_many(keys)
@@ -126,6 +127,8 @@ def _stamps(user_id: int) -> list[str]:
             # add(): two requests drawing at once agree on one stamp.
             cache.add(key, secrets.token_hex(8), STAMP_TIMEOUT)
             found[key] = cache.get(key)
+    if any(found[key] is None for key in keys):
+        return None
     return [str(found[key]) for key in keys]
 
 
@@ -148,6 +151,8 @@ def page_key(request, view_name: str) -> str | None:
         stamps = _stamps(user.pk)
     except Exception:
         logger.exception("Page stamps could not be read")
+        return None
+    if stamps is None:
         return None
     parts = [
         view_name,

@@ -309,3 +309,24 @@ def test_a_change_made_while_a_page_is_drawn_shows_at_the_next_visit(team, monke
     drawn = visit(clients["boss"], USERS)
     assert changed and "Bernardini" not in drawn  # drawn from the rows read before
     assert "Bernardini" in visit(clients["boss"], USERS)
+
+
+def test_a_stamp_dropped_while_it_is_made_means_drawing_without_keeping(
+    signed_in, alice, monkeypatch
+):
+    client = signed_in(alice)
+    visit(client, ACCOUNT)
+    cache = caches["default"]
+    cache.delete(page_cache.STAMP.format(alice.pk))
+    real_add = cache.add
+
+    def add_then_dropped(key, *args, **kwargs):
+        added = real_add(key, *args, **kwargs)
+        cache.delete(key)  # a refresh lands between the add and the read
+        return added
+
+    monkeypatch.setattr(cache, "add", add_then_dropped)
+    pages = caches["pages"]
+    before = len(pages._cache)
+    assert "alice@example.fr" in visit(client, ACCOUNT)
+    assert len(pages._cache) == before  # drawn, not kept
