@@ -11,9 +11,10 @@ from chorus_portal import page_cache
 from .models import Affiliation, AffiliationStatus, Request, Role, Service, Structure
 
 
-def main_managers_seeing(user_ids: set[int], structure_ids: set[int]):
-    """The main managers of `structure_ids` and of every structure `user_ids` belong to
-    (in any state: the Users area lists deactivated members too)."""
+def structures_of(user_ids: set[int], structure_ids: set[int]) -> Q | None:
+    """`structure_ids` and every structure `user_ids` belong to (in any state: the Users
+    area lists deactivated members too), as a filter on `structure_id`; None when empty.
+    Each viewer source filters its own managers with it."""
     where = Q()
     if structure_ids:
         where |= Q(structure_id__in=structure_ids)
@@ -21,7 +22,13 @@ def main_managers_seeing(user_ids: set[int], structure_ids: set[int]):
         where |= Q(
             structure_id__in=Affiliation.objects.filter(user_id__in=user_ids).values("structure_id")
         )
-    if not where:
+    return where or None
+
+
+def main_managers_seeing(user_ids: set[int], structure_ids: set[int]):
+    """The main managers of those structures."""
+    where = structures_of(user_ids, structure_ids)
+    if where is None:
         return []
     return Affiliation.objects.filter(
         where, role=Role.MAIN_MANAGER, status=AffiliationStatus.ACTIVE

@@ -3,26 +3,19 @@ delegated managers (Organisation – Modification) who see a structure's people.
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
-from affiliations.models import Affiliation
+from affiliations.page_refresh import structures_of
 from chorus_portal import page_cache
 
 from .models import Application, Authorization, Level
 
 
 def delegates_seeing(user_ids: set[int], structure_ids: set[int]):
-    """Whoever holds Organisation – Modification at structure level on `structure_ids` or
-    on a structure `user_ids` belong to. Attached or not: more pages dropped, never fewer."""
-    where = Q()
-    if structure_ids:
-        where |= Q(structure_id__in=structure_ids)
-    if user_ids:
-        where |= Q(
-            structure_id__in=Affiliation.objects.filter(user_id__in=user_ids).values("structure_id")
-        )
-    if not where:
+    """Whoever holds Organisation – Modification at structure level on those structures
+    (affiliations' `structures_of`). Attached or not: more pages dropped, never fewer."""
+    where = structures_of(user_ids, structure_ids)
+    if where is None:
         return []
     return Authorization.objects.filter(
         where,

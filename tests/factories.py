@@ -62,3 +62,18 @@ def pending_request(user, structure, *, services=None, comment="Please") -> Requ
     if services:
         req.services.set(services)
     return req
+
+
+def make_delegate(user, structure) -> Affiliation:
+    """Attach `user` to `structure` as a delegated manager: Organisation – Modification
+    at structure level."""
+    from authorizations.models import Application, Authorization, Level
+
+    affiliation = attach(user, structure)
+    Authorization.objects.create(
+        user=user,
+        structure=structure,
+        application=Application.ORGANISATION,
+        level=Level.MODIFICATION,
+    )
+    return affiliation

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from activity.models import Action, ActivityLog
 from affiliations.models import Affiliation, Request, RequestStatus, Role
-from authorizations.models import Application, Authorization, Level
+from authorizations.models import Authorization
 from tests.conftest import make_user
-from tests.factories import attach, make_structure, pending_request
+from tests.factories import attach, make_delegate, make_structure, pending_request
 
 pytestmark = pytest.mark.django_db
 
@@ -162,13 +162,7 @@ def test_a_request_to_a_structure_without_manager_needs_staff_and_staff_decide_i
     orphan = make_structure("Orphan structure")
     delegated = make_structure("Delegated structure")
     delegate = make_user("delegate@example.fr")
-    attach(delegate, delegated)
-    Authorization.objects.create(
-        user=delegate,
-        structure=delegated,
-        application=Application.ORGANISATION,
-        level=Level.MODIFICATION,
-    )
+    make_delegate(delegate, delegated)
     lapsed = make_structure("Lapsed manager")
     gone = make_user("gone@example.fr", is_active=False)
     attach(gone, lapsed, role=Role.MAIN_MANAGER)

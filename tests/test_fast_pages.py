@@ -9,9 +9,8 @@ from django.urls import reverse
 from affiliations.models import Role
 from affiliations.permissions import _managed_structures_query, managed_structure_ids
 from affiliations.selectors import pending_approvals_count, requests_waiting_on
-from authorizations.models import Application, Authorization, Level
 from tests.conftest import make_user
-from tests.factories import attach, make_structure, pending_request
+from tests.factories import attach, make_delegate, make_structure, pending_request
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +25,7 @@ def test_the_structures_one_manages_match_the_orms_union():
     mine, other, third = (make_structure(n) for n in ("Mine", "Other", "Third"))
     attach(main, mine, role=Role.MAIN_MANAGER)
     attach(main, third, role=Role.MAIN_MANAGER)
-    attach(delegate, other)
-    Authorization.objects.create(
-        user=delegate,
-        structure=other,
-        application=Application.ORGANISATION,
-        level=Level.MODIFICATION,
-    )
+    make_delegate(delegate, other)
     attach(plain, mine)
     expected = {main: {mine.pk, third.pk}, delegate: {other.pk}, plain: set()}
     for person, structures in expected.items():

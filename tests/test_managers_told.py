@@ -16,7 +16,7 @@ from authorizations import services as profile_services
 from authorizations.models import Application, Authorization, Level
 from notifications.models import ManagerDigest
 from tests.conftest import make_user
-from tests.factories import attach, make_structure
+from tests.factories import attach, make_delegate, make_structure
 from tests.mailqueue import run_worker, use_database_tasks
 
 
@@ -34,13 +34,7 @@ def structure_with_managers(db):
     delegate = make_user("delegate@example.fr", first_name="Denis")
     delegate.language = "en"
     delegate.save()
-    attach(delegate, structure)
-    Authorization.objects.create(
-        user=delegate,
-        structure=structure,
-        application=Application.ORGANISATION,
-        level=Level.MODIFICATION,
-    )
+    make_delegate(delegate, structure)
     member = make_user("member@example.fr")
     attach(member, structure)
     # A service-level Organisation profile does not make a manager.

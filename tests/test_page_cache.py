@@ -16,10 +16,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from affiliations.models import Affiliation, AffiliationStatus, Request, RequestStatus, Role
-from authorizations.models import Application, Authorization, Level
 from chorus_portal import page_cache
 from tests.conftest import make_user
-from tests.factories import attach, make_structure, pending_request
+from tests.factories import attach, make_delegate, make_structure, pending_request
 
 pytestmark = pytest.mark.django_db
 
@@ -60,13 +59,7 @@ def team(signed_in):
     delegate = make_user("delegate@example.fr", first_name="Denis", last_name="Roux")
     member = make_user("member@example.fr", first_name="Hugo", last_name="Bernard")
     attach(boss, structure, role=Role.MAIN_MANAGER)
-    attach(delegate, structure)
-    Authorization.objects.create(
-        user=delegate,
-        structure=structure,
-        application=Application.ORGANISATION,
-        level=Level.MODIFICATION,
-    )
+    make_delegate(delegate, structure)
     attach(member, structure)
     people = {"boss": boss, "delegate": delegate, "member": member}
     clients = {name: signed_in(person) for name, person in people.items()}

@@ -28,6 +28,7 @@ from chorus_portal import datagen
 from mfa.models import EmailDevice
 from tests.conftest import PASSWORD, full_login, make_user, password_login
 from tests.test_settings_and_headers import production_env, run_manage
+from tests.test_two_nodes import _redis_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -295,15 +296,13 @@ def test_redis_holds_cache_and_sessions_when_configured():
     ]
 
 
+@pytest.mark.skipif(not _redis_answers(), reason="no Redis answers on 127.0.0.1:6379")
 def test_the_redis_cache_keeps_one_client_and_works_from_threads():
     """One redis.Redis per pool instead of one per call (chorus_portal.redis_cache)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from chorus_portal.redis_cache import PortalRedisCache
-    from tests.test_two_nodes import _redis_answers
 
-    if not _redis_answers():
-        pytest.skip("no Redis answers on 127.0.0.1:6379")
     cache = PortalRedisCache("redis://127.0.0.1:6379/12", {"KEY_PREFIX": "client-test"})
     cache.clear()
     client = cache._cache.get_client()
